@@ -1,0 +1,1181 @@
+"""The one place that speaks HTTP to Microsoft Partner Center, Entra sign-in discovery and Graph (GDAP)."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from .auth import TokenCacheStore, TokenProvider, token_provider_for
+from .exceptions import (
+    NotFound,
+    PartnerCenterError,
+    PermanentPartnerCenterError,
+    TransientPartnerCenterError,
+)
+from .schemas import (
+    ADMIN_PORTAL_URL,
+    Address,
+    AddressValidation,
+    AgreementContact,
+    CallRecord,
+    Cart,
+    CartLine,
+    CheckoutResult,
+    CreatedCustomer,
+    Customer,
+    CustomerPage,
+    DomainAvailability,
+    GdapRelationship,
+    IndirectReseller,
+    MpnProfile,
+    NewCustomer,
+    OrderError,
+    PageLink,
+    PartnerCenterConfig,
+    PartnerOrder,
+    PartnerRelationship,
+    RelationshipRequestLink,
+    WebhookRegistration,
+)
+from .webhooks import default_certificate_hosts, verify_webhook_signature
+
+__all__ = ["GLOBAL_ADMINISTRATOR_ROLE_ID", "PartnerCenterClient", "PartnerCenterConfig"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Recorder = Callable[[CallRecord], None]
+RequestHook = Callable[[str, str], None]
+
+GLOBAL_ADMINISTRATOR_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
+MAX_PAGES = 1000
+MAX_CACHED_CERTIFICATES = 32
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+DOMAIN_PREFIX_RE = re.compile(r"^[a-z0-9-]{1,27}$")
+UNKNOWN_TENANT_CODES = {90002, 900023}
+AGREEMENT_NOT_SIGNED_CODES = {"2203", "2204", "2206"}
+NO_COMMERCE_RELATIONSHIP_CODE = "20002"
+LEGACY_ADDRESS_INVALID_CODE = "2007"
+NOT_RETRIED_SERVER_STATUSES = {501, 505}
+
+
+class _BadPayload(ValueError):
+    """Microsoft answered, but not with what its contract promises."""
+
+
+def _require(mapping: Any, key: str) -> Any:
+    if not isinstance(mapping, Mapping):
+        raise _BadPayload(f"expected a JSON object holding {key!r}")
+    value = mapping.get(key)
+    if value is None or value == "":
+        raise _BadPayload(f"missing field {key!r}")
+    return value
+
+
+def _text(mapping: Any, key: str) -> str:
+    value = _require(mapping, key)
+    if isinstance(value, (dict, list, bool)):
+        raise _BadPayload(f"field {key!r} is not text")
+    return str(value)
+
+
+def _optional_text(mapping: Any, key: str) -> str | None:
+    if not isinstance(mapping, Mapping):
+        return None
+    value = mapping.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _items(body: Any) -> list[Any]:
+    if body is None:
+        return []
+    if not isinstance(body, Mapping):
+        raise _BadPayload("expected a JSON collection object")
+    items = body.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise _BadPayload("'items' is not a list")
+    return items
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise _BadPayload("date is not text")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _BadPayload(f"unreadable date {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _error_code(value: Any) -> int | str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _address_from(data: Any) -> Address:
+    if not isinstance(data, Mapping):
+        raise _BadPayload("address is not an object")
+    return Address(
+        country=_optional_text(data, "country") or "",
+        city=_optional_text(data, "city") or "",
+        state=_optional_text(data, "state"),
+        address_line1=_optional_text(data, "addressLine1") or "",
+        address_line2=_optional_text(data, "addressLine2"),
+        postal_code=_optional_text(data, "postalCode"),
+        region=_optional_text(data, "region"),
+    )
+
+
+def _customer_from(item: Any) -> Customer:
+    profile = _require(item, "companyProfile")
+    tenant_id = _optional_text(item, "id") or _text(profile, "tenantId")
+    return Customer(
+        tenant_id=tenant_id,
+        domain=_text(profile, "domain"),
+        company_name=_optional_text(profile, "companyName") or "",
+        relationship_to_partner=_optional_text(item, "relationshipToPartner"),
+        associated_partner_id=_optional_text(item, "associatedPartnerId"),
+    )
+
+
+def _order_from(item: Any) -> PartnerOrder:
+    return PartnerOrder(id=_text(item, "id"), status=_optional_text(item, "status"))
+
+
+def _gdap_from(body: Any) -> GdapRelationship:
+    return GdapRelationship(
+        id=_text(body, "id"),
+        status=_text(body, "status"),
+        etag=_optional_text(body, "@odata.etag"),
+        end_date_time=_datetime(body.get("endDateTime")),
+    )
+
+
+def _utc_iso(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PartnerCenterClient:
+    """Typed operations on Partner Center and Graph, with Microsoft's headers, bounded retries, typed errors.
+
+    Retries follow the .NET SDK: the same MS-RequestId across attempts of one logical call, exponential
+    backoff on network errors and 5xx, Retry-After (capped) on 429, and no retry on 4xx except one token
+    refresh on 401.
+    """
+
+    def __init__(
+        self,
+        config: PartnerCenterConfig,
+        *,
+        token_provider: TokenProvider | None = None,
+        recorder: Recorder | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_request: RequestHook | None = None,
+        token_cache_store: TokenCacheStore | None = None,
+    ) -> None:
+        self.config = config
+        self._session = session or requests.Session()
+        self._tokens: TokenProvider = token_provider or token_provider_for(
+            config, cache_store=token_cache_store, session=self._session
+        )
+        self._recorder = recorder
+        self._sleep = sleep
+        self._on_request = on_request
+        self._certificates: dict[str, bytes] = {}
+        self.call_count = 0
+        self.calls: deque[tuple[str, str]] = deque(maxlen=1000)
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    def _api(self, path: str) -> str:
+        return f"{self.config.api_url}/v1/{path.lstrip('/')}"
+
+    def _graph(self, path: str) -> str:
+        return f"{self.config.graph_url}/v1.0/{path.lstrip('/')}"
+
+    def _backoff(self, retry: int) -> float:
+        return self.config.backoff * (2 ** (retry + 1) - 1)
+
+    def _retry_after(self, response: requests.Response, retry: int) -> float:
+        header = response.headers.get("Retry-After")
+        delay: float | None = None
+        if header:
+            try:
+                delay = float(header)
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(header)
+                    delay = (when - datetime.now(UTC)).total_seconds()
+                except (TypeError, ValueError):
+                    delay = None
+        if delay is None:
+            delay = self._backoff(retry)
+        return max(0.0, min(delay, self.config.max_retry_after))
+
+    def _headers(
+        self,
+        resource: str | None,
+        request_id: str,
+        correlation_id: str,
+        extra: Mapping[str, str] | None,
+        has_body: bool,
+    ) -> dict[str, str]:
+        headers = {
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": correlation_id,
+            "X-Locale": "en-US",
+            "MS-PartnerCenter-Application": self.config.application_name,
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if resource:
+            headers["Authorization"] = f"Bearer {self._tokens.token(resource)}"
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def _count(self, method: str, url: str) -> None:
+        path = urlsplit(url).path
+        self.call_count += 1
+        self.calls.append((method, path))
+        if self._on_request is not None:
+            self._on_request(method, path)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        resource: str | None,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        extra_headers: Mapping[str, str] | None,
+        request_id: str,
+        correlation_id: str,
+        ok: Iterable[int] | None,
+    ) -> requests.Response:
+        """Send one logical call, retrying within the bound; returns a response whose status is acceptable."""
+        accepted = set(ok) if ok is not None else None
+        retries = 0
+        refreshed_token = False
+        while True:
+            headers = self._headers(resource, request_id, correlation_id, extra_headers, body is not None)
+            self._count(method, url)
+            started = time.monotonic()
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    timeout=self.config.timeout,
+                )
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                logger.warning(
+                    "partner_center %s %s %s failed: %s (request_id=%s attempt=%d)",
+                    operation, method, urlsplit(url).path, type(exc).__name__, request_id, retries + 1,
+                )  # fmt: skip
+                if retries < self.config.max_retries:
+                    self._sleep(self._backoff(retries))
+                    retries += 1
+                    continue
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+                raise TransientPartnerCenterError(
+                    f"Microsoft {kind} during {operation}",
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                ) from exc
+            except requests.RequestException as exc:
+                raise PermanentPartnerCenterError(
+                    f"request for {operation} could not be sent: {type(exc).__name__}",
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                ) from exc
+            status = response.status_code
+            logger.info(
+                "partner_center %s %s %s -> %s in %dms (request_id=%s correlation_id=%s ms_cv=%s)",
+                operation, method, urlsplit(url).path, status, (time.monotonic() - started) * 1000,
+                request_id, correlation_id, response.headers.get("MS-CV"),
+            )  # fmt: skip
+            if (accepted is None and 200 <= status < 300) or (accepted is not None and status in accepted):
+                return response
+            if status == 401 and resource and not refreshed_token:
+                self._tokens.invalidate(resource)
+                refreshed_token = True
+                continue
+            retryable = status == 429 or (status >= 500 and status not in NOT_RETRIED_SERVER_STATUSES)
+            if retryable and retries < self.config.max_retries:
+                delay = self._retry_after(response, retries) if status == 429 else self._backoff(retries)
+                self._sleep(delay)
+                retries += 1
+                continue
+            raise self._error_from_response(response, operation)
+
+    def _error_from_response(self, response: requests.Response, operation: str) -> PartnerCenterError:
+        """Map an unwanted answer to a typed error, reading Microsoft's error bodies without trusting them."""
+        status = response.status_code
+        code: int | str | None = None
+        description: str | None = None
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+            content_type = response.headers.get("Content-Type", "")
+            kind = "an HTML page" if "html" in content_type.lower() else "a body that is not JSON"
+            description = f"HTTP {status} with {kind}"
+        if isinstance(body, Mapping):
+            nested = body.get("error")
+            if isinstance(nested, Mapping):
+                code = _error_code(nested.get("code"))
+                description = _optional_text(nested, "message")
+            elif "code" in body or "description" in body:
+                code = _error_code(body.get("code"))
+                description = _optional_text(body, "description")
+            elif "statusCode" in body or "message" in body:
+                code = _error_code(body.get("statusCode"))
+                description = _optional_text(body, "message")
+            elif isinstance(nested, str):
+                code = nested
+                description = _optional_text(body, "error_description")
+        request_id, correlation_id = self._ids_of(response)
+        if status == 429 or status >= 500:
+            cls: type[PartnerCenterError] = TransientPartnerCenterError
+        elif status == 404:
+            cls = NotFound
+        else:
+            cls = PermanentPartnerCenterError
+        message = f"Microsoft answered HTTP {status} to {operation}"
+        if description:
+            message = f"{message}: {description[:300]}"
+        return cls(
+            message,
+            status=status,
+            code=code,
+            description=description,
+            request_id=request_id,
+            correlation_id=correlation_id,
+        )
+
+    @staticmethod
+    def _ids_of(response: requests.Response) -> tuple[str | None, str | None]:
+        sent = response.request.headers if response.request is not None else {}
+        return (
+            sent.get("MS-RequestId") or response.headers.get("MS-RequestId"),
+            sent.get("MS-CorrelationId") or response.headers.get("MS-CorrelationId"),
+        )
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        if not response.content or not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise _BadPayload("the body is not JSON") from exc
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        parse: Callable[[requests.Response], T],
+        *,
+        operation: str,
+        resource: str | None = "partner_center",
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+        ok: Iterable[int] | None = None,
+        record: bool = False,
+        ids: Mapping[str, str] | None = None,
+        result_ids: Callable[[T], Mapping[str, str]] | None = None,
+    ) -> T:
+        """One logical call: send, parse into typed values, and hand changes to the recorder."""
+        request_id = request_id or str(uuid.uuid4())
+        correlation_id = str(uuid.uuid4())
+        started = time.monotonic()
+        status: int | None = None
+        error: PartnerCenterError | None = None
+        record_ids = dict(ids or {})
+        try:
+            response = self._send(
+                method,
+                url,
+                operation=operation,
+                resource=resource,
+                params=params,
+                body=body,
+                extra_headers=headers,
+                request_id=request_id,
+                correlation_id=correlation_id,
+                ok=ok,
+            )
+            status = response.status_code
+            try:
+                result = parse(response)
+            except PartnerCenterError:
+                raise
+            except (_BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                raise PermanentPartnerCenterError(
+                    f"unexpected answer from Microsoft to {operation}: {exc}",
+                    status=status,
+                    request_id=request_id,
+                    correlation_id=correlation_id,
+                ) from exc
+            if result_ids is not None:
+                record_ids.update(result_ids(result))
+            return result
+        except PartnerCenterError as exc:
+            error = exc
+            status = exc.status if exc.status is not None else status
+            raise
+        finally:
+            if record:
+                self._record(
+                    CallRecord(
+                        operation=operation,
+                        method=method,
+                        path=urlsplit(url).path,
+                        request_id=request_id,
+                        correlation_id=correlation_id,
+                        status=status,
+                        duration_ms=int((time.monotonic() - started) * 1000),
+                        error_code=error.code if error else None,
+                        error_description=error.description or error.message if error else None,
+                        ids=record_ids,
+                    )
+                )
+
+    def _record(self, record: CallRecord) -> None:
+        if self._recorder is None:
+            return
+        try:
+            self._recorder(record)
+        except Exception:
+            # The audit trail must never turn a change Microsoft already made into a failure.
+            logger.exception("partner_center recorder failed for %s %s", record.operation, record.request_id)
+
+    def _page_url(self, uri: str) -> str:
+        """Resolve a `links.next` uri on the Partner Center base; other hosts would receive our token."""
+        parts = urlsplit(uri)
+        if parts.scheme or parts.netloc:
+            base = urlsplit(self.config.api_url)
+            if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+                raise _BadPayload("next link points to another host")
+            return uri
+        if uri.startswith("/v1/"):
+            return f"{self.config.api_url}{uri}"
+        return self._api(uri)
+
+    @staticmethod
+    def _next_link(body: Any) -> PageLink | None:
+        links = body.get("links") if isinstance(body, Mapping) else None
+        nxt = links.get("next") if isinstance(links, Mapping) else None
+        if not isinstance(nxt, Mapping) or not nxt.get("uri"):
+            return None
+        headers = []
+        for header in nxt.get("headers") or []:
+            if isinstance(header, Mapping) and header.get("key"):
+                headers.append((str(header["key"]), str(header.get("value") or "")))
+        return PageLink(
+            uri=str(nxt["uri"]), method=str(nxt.get("method") or "GET").upper(), headers=tuple(headers)
+        )
+
+    def _follow(self, link: PageLink, parse: Callable[[requests.Response], T], *, operation: str) -> T:
+        if link.method not in ("GET", "POST"):
+            raise PermanentPartnerCenterError(f"unexpected paging method {link.method!r} in {operation}")
+        try:
+            url = self._page_url(link.uri)
+        except _BadPayload as exc:
+            raise PermanentPartnerCenterError(
+                f"unexpected answer from Microsoft to {operation}: {exc}"
+            ) from exc
+        return self._call(link.method, url, parse, operation=operation, headers=dict(link.headers))
+
+    # -- domains and tenants -------------------------------------------------------------------------------
+
+    def domain_exists(self, fqdn: str) -> bool:
+        """Whether Partner Center knows the domain (200) or not (404); anything else raises."""
+        if not fqdn or "/" in fqdn:
+            raise ValueError("fqdn must be a domain name")
+        return self._call(
+            "HEAD",
+            self._api(f"domains/{quote(fqdn, safe='')}"),
+            lambda r: r.status_code == 200,
+            operation="domain_exists",
+            ok=(200, 404),
+        )
+
+    def tenant_id_for_domain(self, domain: str) -> str | None:
+        """The tenant behind any verified domain via public sign-in discovery; None when Entra knows none."""
+        if not domain or "/" in domain:
+            raise ValueError("domain must be a domain name")
+
+        def parse(response: requests.Response) -> str | None:
+            body = self._json(response)
+            if response.status_code == 400:
+                codes = body.get("error_codes") if isinstance(body, Mapping) else None
+                text = _optional_text(body, "error_description") or ""
+                if (isinstance(codes, list) and UNKNOWN_TENANT_CODES.intersection(codes)) or any(
+                    f"AADSTS{code}:" in text for code in UNKNOWN_TENANT_CODES
+                ):
+                    return None
+                raise self._error_from_response(response, "tenant_id_for_domain")
+            for key in ("issuer", "token_endpoint"):
+                match = GUID_RE.search(_optional_text(body, key) or "")
+                if match:
+                    return match.group(0).lower()
+            raise _BadPayload("no tenant id in the openid configuration")
+
+        return self._call(
+            "GET",
+            f"{self.config.login_url}/{quote(domain, safe='')}/.well-known/openid-configuration",
+            parse,
+            operation="tenant_id_for_domain",
+            resource=None,
+            ok=(200, 400),
+        )
+
+    def domain_availability(self, domain_prefix: str) -> DomainAvailability:
+        """Taken when Partner Center says the domain exists or sign-in discovery knows its tenant."""
+        prefix = domain_prefix.strip().lower()
+        if not DOMAIN_PREFIX_RE.match(prefix):
+            raise ValueError("domain prefix must be 1 to 27 letters or digits")
+        domain = f"{prefix}.onmicrosoft.com"
+        exists = self.domain_exists(domain)
+        tenant_id = self.tenant_id_for_domain(domain)
+        return DomainAvailability(
+            domain_prefix=prefix,
+            domain=domain,
+            available=not exists and tenant_id is None,
+            tenant_id=tenant_id,
+        )
+
+    # -- resellers and relationships -----------------------------------------------------------------------
+
+    def relationship_request_link(
+        self,
+        *,
+        indirect_reseller_tenant_id: str | None = None,
+        indirect_provider_tenant_id: str | None = None,
+    ) -> RelationshipRequestLink:
+        """The invitation a customer admin accepts; with reseller ids it ties customer, reseller and us."""
+        params: dict[str, str] = {}
+        if indirect_reseller_tenant_id:
+            params["indirectResellerId"] = indirect_reseller_tenant_id
+        if indirect_provider_tenant_id:
+            params["indirectCloudSolutionProviderId"] = indirect_provider_tenant_id
+
+        def parse(response: requests.Response) -> RelationshipRequestLink:
+            url = _text(self._json(response), "url")
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                raise _BadPayload("relationship request url is not a web address")
+            return RelationshipRequestLink(url=url)
+
+        return self._call(
+            "GET",
+            self._api("customers/relationshiprequests"),
+            parse,
+            operation="relationship_request_link",
+            params=params or None,
+        )
+
+    def indirect_resellers(self) -> list[IndirectReseller]:
+        """Every indirect reseller in the distributor's network, following `links.next` defensively."""
+        operation = "indirect_resellers"
+
+        def parse(response: requests.Response) -> tuple[list[IndirectReseller], PageLink | None]:
+            body = self._json(response)
+            resellers = [
+                IndirectReseller(
+                    tenant_id=_text(item, "id"),
+                    name=_optional_text(item, "name") or "",
+                    mpn_id=_optional_text(item, "mpnId") or "",
+                    state=_optional_text(item, "state") or "",
+                    location=_optional_text(item, "location"),
+                )
+                for item in _items(body)
+            ]
+            return resellers, self._next_link(body)
+
+        page, link = self._call(
+            "GET",
+            self._api("relationships"),
+            parse,
+            operation=operation,
+            params={"relationship_type": "IsIndirectCloudSolutionProviderOf"},
+        )
+        resellers = list(page)
+        for _ in range(MAX_PAGES):
+            if link is None:
+                break
+            page, link = self._follow(link, parse, operation=operation)
+            resellers.extend(page)
+        return resellers
+
+    def mpn_profile(self, mpn_id: str) -> MpnProfile | None:
+        """The partner behind an MPN ID, or None; existence only, not membership of our network."""
+        if not mpn_id:
+            raise ValueError("mpn_id is required")
+        try:
+            return self._call(
+                "GET",
+                self._api("profiles/mpn"),
+                lambda r: MpnProfile(
+                    mpn_id=_text(self._json(r), "mpnId"),
+                    partner_name=_optional_text(self._json(r), "partnerName"),
+                ),
+                operation="mpn_profile",
+                params={"mpnId": mpn_id},
+            )
+        except NotFound:
+            return None
+
+    def agreement_signed(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> bool:
+        """Whether a reseller signed the Microsoft Partner Agreement; 'not signed' codes answer False."""
+        if (mpn_id is None) == (tenant_id is None):
+            raise ValueError("pass exactly one of mpn_id or tenant_id")
+        params = {"mpnId": mpn_id} if mpn_id is not None else {"tenantId": tenant_id}
+
+        def parse(response: requests.Response) -> bool:
+            body = self._json(response)
+            if response.status_code == 400:
+                code = body.get("code") if isinstance(body, Mapping) else None
+                if str(_error_code(code)) in AGREEMENT_NOT_SIGNED_CODES:
+                    return False
+                raise self._error_from_response(response, "agreement_signed")
+            signed = _require(body, "isAgreementSigned") if body is not None else None
+            if not isinstance(signed, bool):
+                raise _BadPayload("'isAgreementSigned' is not a boolean")
+            return signed
+
+        return self._call(
+            "GET",
+            self._api("compliance/csp/agreementstatus"),
+            parse,
+            operation="agreement_signed",
+            params=params,
+            ok=(200, 400),
+        )
+
+    # -- customers -----------------------------------------------------------------------------------------
+
+    def get_customer(self, tenant_id: str) -> Customer | None:
+        """The customer when the distributor has a relationship with the tenant, else None."""
+        try:
+            return self._call(
+                "GET",
+                self._api(f"customers/{quote(tenant_id, safe='')}"),
+                lambda r: _customer_from(self._json(r)),
+                operation="get_customer",
+            )
+        except NotFound:
+            return None
+        except PermanentPartnerCenterError as exc:
+            if exc.status == 403 and str(exc.code) == NO_COMMERCE_RELATIONSHIP_CODE:
+                return None
+            raise
+
+    def customer_relationships(self, tenant_id: str) -> list[PartnerRelationship]:
+        """The indirect resellers linked to a customer; Microsoft answers an empty or null body when none."""
+
+        def parse(response: requests.Response) -> list[PartnerRelationship]:
+            return [
+                PartnerRelationship(
+                    tenant_id=_text(item, "id"),
+                    name=_optional_text(item, "name") or "",
+                    relationship_type=_optional_text(item, "relationshipType") or "",
+                    mpn_id=_optional_text(item, "mpnId"),
+                )
+                for item in _items(self._json(response))
+            ]
+
+        return self._call(
+            "GET",
+            self._api(f"customers/{quote(tenant_id, safe='')}/relationships"),
+            parse,
+            operation="customer_relationships",
+        )
+
+    def _parse_customer_page(self, response: requests.Response) -> CustomerPage:
+        body = self._json(response)
+        return CustomerPage(
+            items=tuple(_customer_from(item) for item in _items(body)), next=self._next_link(body)
+        )
+
+    def customers_page(
+        self,
+        *,
+        size: int = 500,
+        continuation: PageLink | None = None,
+        domain_prefix: str | None = None,
+    ) -> CustomerPage:
+        """One page of the distributor's customers: exactly one call, so polling costs one call per page."""
+        if continuation is not None:
+            return self._follow(continuation, self._parse_customer_page, operation="customers_page")
+        params: dict[str, Any] = {"size": size}
+        if domain_prefix:
+            params["filter"] = json.dumps(
+                {"Field": "Domain", "Value": domain_prefix, "Operator": "starts_with"}
+            )
+        return self._call(
+            "GET",
+            self._api("customers"),
+            self._parse_customer_page,
+            operation="customers_page",
+            params=params,
+        )
+
+    def iter_customers(self, *, size: int = 500, domain_prefix: str | None = None) -> Iterator[Customer]:
+        """Every customer, page by page, for a bounded number of pages."""
+        page = self.customers_page(size=size, domain_prefix=domain_prefix)
+        for _ in range(MAX_PAGES):
+            yield from page.items
+            if page.next is None:
+                return
+            page = self.customers_page(continuation=page.next)
+
+    def validate_address(self, address: Address) -> AddressValidation:
+        """Microsoft's verdict on a billing address, reading the current and the legacy (2007) answers."""
+        body = {
+            "AddressLine1": address.address_line1,
+            "AddressLine2": address.address_line2,
+            "City": address.city,
+            "State": address.state,
+            "PostalCode": address.postal_code,
+            "Country": address.country,
+        }
+        if address.region:
+            body["Region"] = address.region
+
+        def parse(response: requests.Response) -> AddressValidation:
+            payload = self._json(response)
+            if response.status_code == 400:
+                code = payload.get("code") if isinstance(payload, Mapping) else None
+                if str(_error_code(code)) != LEGACY_ADDRESS_INVALID_CODE:
+                    raise self._error_from_response(response, "validate_address")
+                return self._legacy_address_validation(payload, address)
+            if payload is None:
+                return AddressValidation(
+                    status="Verified", suggested_addresses=(), message=None, original=address
+                )
+            suggestions = payload.get("suggestedAddresses") or []
+            if not isinstance(suggestions, list):
+                raise _BadPayload("'suggestedAddresses' is not a list")
+            original = payload.get("originalAddress")
+            return AddressValidation(
+                status=_text(payload, "status"),
+                suggested_addresses=tuple(_address_from(item) for item in suggestions),
+                message=_optional_text(payload, "validationMessage"),
+                original=_address_from(original) if original else address,
+            )
+
+        return self._call(
+            "POST",
+            self._api("validations/address"),
+            parse,
+            operation="validate_address",
+            body=body,
+            ok=(200, 400),
+        )
+
+    @staticmethod
+    def _legacy_address_validation(payload: Mapping[str, Any], address: Address) -> AddressValidation:
+        description = _optional_text(payload, "description") or ""
+        try:
+            detail = json.loads(description)
+        except ValueError:
+            detail = None
+        if not isinstance(detail, Mapping):
+            return AddressValidation(
+                status="None", suggested_addresses=(), message=description, original=address
+            )
+        corrected = detail.get("corrected_address")
+        suggestions: tuple[Address, ...] = ()
+        if isinstance(corrected, Mapping):
+            suggestions = (
+                Address(
+                    country=_optional_text(corrected, "country") or address.country,
+                    city=_optional_text(corrected, "city") or "",
+                    state=_optional_text(corrected, "region") or _optional_text(corrected, "state"),
+                    address_line1=_optional_text(corrected, "address_line1") or "",
+                    address_line2=_optional_text(corrected, "address_line2"),
+                    postal_code=_optional_text(corrected, "postal_code"),
+                ),
+            )
+        reason = _optional_text(detail, "reason")
+        return AddressValidation(
+            status="InteractionRequired" if suggestions else "None",
+            suggested_addresses=suggestions,
+            message=html.unescape(reason) if reason else None,
+            original=address,
+        )
+
+    def create_customer(self, new_customer: NewCustomer, *, request_id: str) -> CreatedCustomer:
+        """Create the tenant; idempotent on `request_id`, so a retry never makes a second one."""
+        c = new_customer
+        company_profile: dict[str, Any] = {"Domain": c.domain, "CompanyName": c.company_name}
+        if c.organization_registration_number:
+            company_profile["OrganizationRegistrationNumber"] = c.organization_registration_number
+        body: dict[str, Any] = {
+            "enableGDAPByDefault": False,
+            "CompanyProfile": company_profile,
+            "BillingProfile": {
+                "Email": c.email,
+                "Culture": c.culture,
+                "Language": c.language,
+                "CompanyName": c.company_name,
+                "DefaultAddress": {
+                    "Country": c.address.country,
+                    "Region": c.address.region,
+                    "City": c.address.city,
+                    "State": c.address.state,
+                    "AddressLine1": c.address.address_line1,
+                    "AddressLine2": c.address.address_line2,
+                    "PostalCode": c.address.postal_code,
+                    "FirstName": c.first_name,
+                    "LastName": c.last_name,
+                    "PhoneNumber": c.phone_number,
+                },
+            },
+        }
+        if c.associated_partner_id:
+            body["AssociatedPartnerId"] = c.associated_partner_id
+
+        def parse(response: requests.Response) -> CreatedCustomer:
+            payload = self._json(response)
+            profile = _require(payload, "companyProfile")
+            domain = _optional_text(profile, "domain") or c.domain
+            credentials = payload.get("userCredentials")
+            user_name = _optional_text(credentials, "userName")
+            if user_name and "@" not in user_name:
+                user_name = f"{user_name}@{domain}"
+            return CreatedCustomer(
+                tenant_id=_optional_text(payload, "id") or _text(profile, "tenantId"),
+                domain=domain,
+                company_name=_optional_text(profile, "companyName") or c.company_name,
+                admin_user_name=user_name,
+                admin_password=_optional_text(credentials, "password"),
+            )
+
+        ids = {"domain": c.domain}
+        if c.associated_partner_id:
+            ids["associated_partner_id"] = c.associated_partner_id
+        return self._call(
+            "POST",
+            self._api("customers"),
+            parse,
+            operation="create_customer",
+            body=body,
+            request_id=request_id,
+            record=True,
+            ids=ids,
+            result_ids=lambda created: {"tenant_id": created.tenant_id},
+        )
+
+    def customer_agreement_template_id(self) -> str:
+        """The current Microsoft Customer Agreement template id (fetched, never hard-coded)."""
+
+        def parse(response: requests.Response) -> str:
+            items = _items(self._json(response))
+            if not items:
+                raise _BadPayload("no agreement templates returned")
+            return _text(items[0], "templateId")
+
+        return self._call(
+            "GET",
+            self._api("agreements"),
+            parse,
+            operation="customer_agreement_template_id",
+            params={"agreementType": "MicrosoftCustomerAgreement"},
+        )
+
+    def accept_customer_agreement(
+        self,
+        tenant_id: str,
+        *,
+        contact: AgreementContact,
+        template_id: str,
+        date_agreed: datetime,
+        request_id: str,
+    ) -> None:
+        """Record the customer's acceptance of the MCA; orders fail with 13605 without it."""
+        primary_contact = {
+            "firstName": contact.first_name,
+            "lastName": contact.last_name,
+            "email": contact.email,
+        }
+        if contact.phone_number:
+            primary_contact["phoneNumber"] = contact.phone_number
+        body = {
+            "primaryContact": primary_contact,
+            "templateId": template_id,
+            "dateAgreed": _utc_iso(date_agreed),
+            "type": "MicrosoftCustomerAgreement",
+        }
+        self._call(
+            "POST",
+            self._api(f"customers/{quote(tenant_id, safe='')}/agreements"),
+            lambda r: None,
+            operation="accept_customer_agreement",
+            body=body,
+            request_id=request_id,
+            record=True,
+            ids={"tenant_id": tenant_id, "template_id": template_id},
+        )
+
+    # -- orders --------------------------------------------------------------------------------------------
+
+    def create_cart(self, tenant_id: str, lines: Sequence[CartLine], *, request_id: str) -> Cart:
+        """A new-commerce cart whose lines name the reseller's MPN ID as `transaction_reseller`."""
+        if not lines:
+            raise ValueError("a cart needs at least one line")
+        line_items = []
+        for number, line in enumerate(lines):
+            item: dict[str, Any] = {
+                "id": number,
+                "catalogItemId": line.catalog_item_id,
+                "quantity": line.quantity,
+                "billingCycle": line.billing_cycle,
+            }
+            if line.term_duration:
+                item["termDuration"] = line.term_duration
+            if line.partner_id_on_record:
+                item["participants"] = [{"key": "transaction_reseller", "value": line.partner_id_on_record}]
+            item["provisioningContext"] = {}
+            line_items.append(item)
+        body: dict[str, Any] = {"lineItems": line_items}
+        if any(line.partner_id_on_record for line in lines):
+            body = {"PartnerOnRecordAttestationAccepted": True, **body}
+
+        def parse(response: requests.Response) -> Cart:
+            payload = self._json(response)
+            return Cart(id=_text(payload, "id"), status=_optional_text(payload, "status"))
+
+        return self._call(
+            "POST",
+            self._api(f"customers/{quote(tenant_id, safe='')}/carts"),
+            parse,
+            operation="create_cart",
+            body=body,
+            request_id=request_id,
+            record=True,
+            ids={"tenant_id": tenant_id},
+            result_ids=lambda cart: {"cart_id": cart.id},
+        )
+
+    def checkout_cart(self, tenant_id: str, cart_id: str, *, request_id: str) -> CheckoutResult:
+        """Turn the cart into orders; a 201 may still carry per-order errors."""
+
+        def parse(response: requests.Response) -> CheckoutResult:
+            payload = self._json(response)
+            if not isinstance(payload, Mapping):
+                raise _BadPayload("checkout result is not an object")
+            orders = payload.get("orders") or []
+            errors = payload.get("orderErrors") or []
+            if not isinstance(orders, list) or not isinstance(errors, list):
+                raise _BadPayload("'orders' or 'orderErrors' is not a list")
+            return CheckoutResult(
+                orders=tuple(_order_from(order) for order in orders),
+                errors=tuple(
+                    OrderError(
+                        code=_error_code(error.get("code")) if isinstance(error, Mapping) else None,
+                        description=_optional_text(error, "description"),
+                    )
+                    for error in errors
+                ),
+            )
+
+        return self._call(
+            "POST",
+            self._api(f"customers/{quote(tenant_id, safe='')}/carts/{quote(cart_id, safe='')}/checkout"),
+            parse,
+            operation="checkout_cart",
+            request_id=request_id,
+            record=True,
+            ids={"tenant_id": tenant_id, "cart_id": cart_id},
+            result_ids=lambda result: {"order_ids": ",".join(order.id for order in result.orders)},
+        )
+
+    def get_order(self, tenant_id: str, order_id: str) -> PartnerOrder:
+        """One order's current state, for polling pending orders."""
+        return self._call(
+            "GET",
+            self._api(f"customers/{quote(tenant_id, safe='')}/orders/{quote(order_id, safe='')}"),
+            lambda r: _order_from(self._json(r)),
+            operation="get_order",
+        )
+
+    def list_orders(self, tenant_id: str) -> list[PartnerOrder]:
+        """The customer's orders, read before re-creating anything on a retry."""
+        return self._call(
+            "GET",
+            self._api(f"customers/{quote(tenant_id, safe='')}/orders"),
+            lambda r: [_order_from(item) for item in _items(self._json(r))],
+            operation="list_orders",
+        )
+
+    # -- GDAP (Microsoft Graph) ----------------------------------------------------------------------------
+
+    def create_gdap_relationship(
+        self,
+        *,
+        display_name: str,
+        customer_tenant_id: str,
+        customer_name: str,
+        role_definition_ids: Sequence[str],
+        duration_days: int,
+        auto_extend: bool,
+        request_id: str,
+    ) -> GdapRelationship:
+        """Create a GDAP relationship in `created` state; auto-extend is refused with Global Administrator."""
+        if not role_definition_ids:
+            raise ValueError("at least one role is required")
+        if auto_extend and GLOBAL_ADMINISTRATOR_ROLE_ID in {r.lower() for r in role_definition_ids}:
+            raise ValueError("auto-extend is not allowed when Global Administrator is requested")
+        if not 1 <= duration_days <= 730:
+            raise ValueError("duration_days must be between 1 and 730")
+        if not display_name or len(display_name) > 50:
+            raise ValueError("display_name must be 1 to 50 characters")
+        body = {
+            "displayName": display_name,
+            "duration": f"P{duration_days}D",
+            "customer": {"tenantId": customer_tenant_id, "displayName": customer_name},
+            "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in role_definition_ids]},
+            "autoExtendDuration": "P180D" if auto_extend else "PT0S",
+        }
+        return self._call(
+            "POST",
+            self._graph("tenantRelationships/delegatedAdminRelationships"),
+            lambda r: _gdap_from(self._json(r)),
+            operation="create_gdap_relationship",
+            resource="graph",
+            body=body,
+            request_id=request_id,
+            record=True,
+            ids={"customer_tenant_id": customer_tenant_id, "display_name": display_name},
+            result_ids=lambda relationship: {"relationship_id": relationship.id},
+        )
+
+    def lock_gdap_for_approval(
+        self, relationship_id: str, *, etag: str | None = None, request_id: str | None = None
+    ) -> None:
+        """Lock a created relationship so the customer can approve it through the invitation link."""
+        self._call(
+            "POST",
+            self._graph(
+                f"tenantRelationships/delegatedAdminRelationships/{quote(relationship_id, safe='')}/requests"
+            ),
+            lambda r: None,
+            operation="lock_gdap_for_approval",
+            resource="graph",
+            body={"action": "lockForApproval"},
+            headers={"If-Match": etag} if etag else None,
+            request_id=request_id,
+            record=True,
+            ids={"relationship_id": relationship_id},
+        )
+
+    def get_gdap_relationship(self, relationship_id: str) -> GdapRelationship:
+        """A GDAP relationship's current status, to follow it to `active`."""
+        return self._call(
+            "GET",
+            self._graph(f"tenantRelationships/delegatedAdminRelationships/{quote(relationship_id, safe='')}"),
+            lambda r: _gdap_from(self._json(r)),
+            operation="get_gdap_relationship",
+            resource="graph",
+        )
+
+    def gdap_approval_link(self, relationship_id: str) -> str:
+        """The admin-portal page where the customer's Global Admin approves; the sandbox imitates it."""
+        base = ADMIN_PORTAL_URL if self.config.mode == "live" else self.config.api_url
+        path = "AdminPortal/Home#/partners/invitation/granularAdminRelationships"
+        return f"{base}/{path}/{quote(relationship_id)}"
+
+    # -- webhooks ------------------------------------------------------------------------------------------
+
+    def register_webhook(self, url: str, events: Sequence[str]) -> WebhookRegistration:
+        """Subscribe our receiver to Partner Center events; an existing registration is replaced."""
+        body = {"WebhookUrl": url, "WebhookEvents": list(events)}
+        endpoint = f"{self.config.api_url}/webhooks/v1/registration"
+
+        def parse(response: requests.Response) -> WebhookRegistration:
+            payload = self._json(response)
+            registered = payload.get("WebhookEvents") if isinstance(payload, Mapping) else None
+            return WebhookRegistration(
+                url=_optional_text(payload, "WebhookUrl") or url,
+                events=tuple(str(e) for e in registered) if isinstance(registered, list) else tuple(events),
+            )
+
+        try:
+            return self._call(
+                "POST",
+                endpoint,
+                parse,
+                operation="register_webhook",
+                body=body,
+                record=True,
+                ids={"url": url},
+            )
+        except PermanentPartnerCenterError as exc:
+            if exc.status != 409:
+                raise
+        return self._call(
+            "PUT", endpoint, parse, operation="update_webhook", body=body, record=True, ids={"url": url}
+        )
+
+    def fetch_webhook_certificate(self, url: str) -> bytes:
+        """The signing certificate named by a delivery, fetched once per URL and without our token."""
+        cached = self._certificates.get(url)
+        if cached is not None:
+            return cached
+        content = self._call(
+            "GET", url, lambda r: r.content, operation="fetch_webhook_certificate", resource=None
+        )
+        if not content:
+            raise PermanentPartnerCenterError("empty webhook certificate")
+        if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
+            self._certificates.pop(next(iter(self._certificates)))
+        self._certificates[url] = content
+        return content
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Check a delivery's signature against a certificate from a host this mode trusts."""
+        return verify_webhook_signature(
+            body,
+            headers,
+            fetch_certificate=self.fetch_webhook_certificate,
+            allowed_certificate_hosts=default_certificate_hosts(self.config),
+            allow_http=self.config.mode == "sandbox",
+        )

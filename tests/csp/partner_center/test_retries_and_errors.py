@@ -1,0 +1,325 @@
+"""Retries, backoff, token refresh and error mapping: bounded, exact, and never a raw KeyError."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+import requests
+import responses
+
+from csp.partner_center import (
+    NotFound,
+    PartnerCenterClient,
+    PartnerCenterError,
+    PermanentPartnerCenterError,
+    TransientPartnerCenterError,
+)
+
+from .helpers import API, load
+from .test_operations import new_customer
+
+DOMAIN_URL = f"{API}/v1/domains/contoso.onmicrosoft.com"
+CUSTOMERS_URL = f"{API}/v1/customers"
+CUSTOMER_URL = f"{API}/v1/customers/33333333-3333-4333-8333-000000000005"
+
+
+def request_ids(mocked: responses.RequestsMock) -> set[str]:
+    return {call.request.headers["MS-RequestId"] for call in mocked.calls}
+
+
+def correlation_ids(mocked: responses.RequestsMock) -> set[str]:
+    return {call.request.headers["MS-CorrelationId"] for call in mocked.calls}
+
+
+def test_429_waits_retry_after_then_succeeds_with_the_same_request_id(client, mocked, sleeps):
+    mocked.head(DOMAIN_URL, status=429, headers={"Retry-After": "7"})
+    mocked.head(DOMAIN_URL, status=200)
+
+    assert client.domain_exists("contoso.onmicrosoft.com") is True
+
+    assert sleeps == [7.0]
+    assert client.call_count == 2
+    assert len(request_ids(mocked)) == 1
+    assert len(correlation_ids(mocked)) == 1
+
+
+def test_retry_after_is_capped(client, mocked, sleeps):
+    mocked.head(DOMAIN_URL, status=429, headers={"Retry-After": "3600"})
+    mocked.head(DOMAIN_URL, status=200)
+
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    assert sleeps == [60.0]
+
+
+def test_429_without_retry_after_uses_backoff(client, mocked, sleeps):
+    mocked.head(DOMAIN_URL, status=429)
+    mocked.head(DOMAIN_URL, status=200)
+
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    assert sleeps == [0.5]
+
+
+def test_throttling_beyond_the_bound_is_transient_with_microsofts_message(client, mocked, sleeps):
+    for _ in range(4):
+        mocked.get(CUSTOMER_URL, status=429, headers={"Retry-After": "2"}, json=load("throttled_429.json"))
+
+    with pytest.raises(TransientPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+    assert client.call_count == 4
+    assert sleeps == [2.0, 2.0, 2.0]
+    assert info.value.status == 429
+    assert info.value.code == 429
+    assert info.value.description.startswith("Rate limit is exceeded")
+
+
+def test_5xx_then_success_reuses_the_callers_request_id(client, mocked, sleeps, records):
+    mocked.post(CUSTOMERS_URL, status=503, json={"code": 0, "description": "unavailable"})
+    mocked.post(CUSTOMERS_URL, status=201, json=load("create_customer_response.json"))
+    request_id = str(uuid.uuid4())
+
+    created = client.create_customer(new_customer(), request_id=request_id)
+
+    assert created.tenant_id == "33333333-3333-4333-8333-000000000099"
+    assert request_ids(mocked) == {request_id}
+    assert len(correlation_ids(mocked)) == 1
+    assert mocked.calls[0].request.body == mocked.calls[1].request.body
+    assert sleeps == [0.5]
+    assert [(r.status, r.request_id) for r in records] == [(201, request_id)]
+
+
+def test_5xx_retries_are_bounded_with_exponential_backoff(client, mocked, sleeps):
+    for _ in range(4):
+        mocked.get(CUSTOMER_URL, status=500, json={"code": 500, "description": "Internal error"})
+
+    with pytest.raises(TransientPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+    assert client.call_count == 4
+    assert sleeps == [0.5, 1.5, 3.5]
+    assert info.value.status == 500
+    assert len(request_ids(mocked)) == 1
+    assert info.value.request_id in request_ids(mocked)
+    assert info.value.correlation_id in correlation_ids(mocked)
+
+
+def test_max_retries_zero_means_one_attempt(config, tokens, sleeps, mocked):
+    from dataclasses import replace
+
+    client = PartnerCenterClient(replace(config, max_retries=0), token_provider=tokens, sleep=sleeps.append)
+    mocked.get(CUSTOMER_URL, status=502)
+
+    with pytest.raises(TransientPartnerCenterError):
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    assert client.call_count == 1
+    assert sleeps == []
+
+
+def test_timeout_then_success_keeps_the_request_id(client, mocked, sleeps):
+    mocked.head(DOMAIN_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    mocked.head(DOMAIN_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    mocked.head(DOMAIN_URL, status=404)
+
+    assert client.domain_exists("contoso.onmicrosoft.com") is False
+
+    assert client.call_count == 3
+    assert len(request_ids(mocked)) == 1
+    assert sleeps == [0.5, 1.5]
+
+
+def test_timeouts_beyond_the_bound_are_transient(client, mocked, sleeps):
+    for _ in range(4):
+        mocked.head(DOMAIN_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+
+    with pytest.raises(TransientPartnerCenterError, match="timed out") as info:
+        client.domain_exists("contoso.onmicrosoft.com")
+
+    assert client.call_count == 4
+    assert info.value.status is None
+    assert info.value.request_id is not None
+
+
+def test_connection_errors_beyond_the_bound_are_transient(client, mocked, sleeps):
+    for _ in range(4):
+        mocked.head(DOMAIN_URL, body=requests.exceptions.ConnectionError("connection refused"))
+
+    with pytest.raises(TransientPartnerCenterError, match="could not connect"):
+        client.domain_exists("contoso.onmicrosoft.com")
+
+    assert client.call_count == 4
+    assert sleeps == [0.5, 1.5, 3.5]
+
+
+def test_failed_change_is_still_recorded_after_retries(client, mocked, records):
+    for _ in range(4):
+        mocked.post(CUSTOMERS_URL, body=requests.exceptions.ConnectionError("connection refused"))
+
+    with pytest.raises(TransientPartnerCenterError):
+        client.create_customer(new_customer(), request_id="66666666-aaaa-4aaa-8aaa-666666666666")
+
+    [record] = records
+    assert record.status is None
+    assert record.request_id == "66666666-aaaa-4aaa-8aaa-666666666666"
+    assert "could not connect" in record.error_description
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, PermanentPartnerCenterError), (403, PermanentPartnerCenterError), (404, NotFound), (409, None)],
+)
+def test_client_errors_are_never_retried(client, mocked, sleeps, status, error):
+    mocked.get(f"{API}/v1/customers/x/orders/1", status=status, json={"code": 1, "description": "no"})
+
+    with pytest.raises(error or PermanentPartnerCenterError) as info:
+        client.get_order("x", "1")
+
+    assert client.call_count == 1
+    assert sleeps == []
+    assert info.value.status == status
+    assert not isinstance(info.value, TransientPartnerCenterError)
+
+
+def test_401_refreshes_the_token_once_and_retries(client, mocked, tokens, sleeps):
+    mocked.head(DOMAIN_URL, status=401)
+    mocked.head(DOMAIN_URL, status=200)
+
+    assert client.domain_exists("contoso.onmicrosoft.com") is True
+
+    assert tokens.invalidated == ["partner_center"]
+    assert [c.request.headers["Authorization"] for c in mocked.calls] == [
+        "Bearer partner_center-token-1",
+        "Bearer partner_center-token-2",
+    ]
+    assert len(request_ids(mocked)) == 1
+    assert sleeps == []
+
+
+def test_second_401_is_permanent(client, mocked, tokens):
+    mocked.head(DOMAIN_URL, status=401)
+    mocked.head(DOMAIN_URL, status=401)
+
+    with pytest.raises(PermanentPartnerCenterError) as info:
+        client.domain_exists("contoso.onmicrosoft.com")
+
+    assert info.value.status == 401
+    assert client.call_count == 2
+    assert tokens.invalidated == ["partner_center"]
+
+
+def test_malformed_json_is_a_permanent_error(client, mocked):
+    mocked.get(CUSTOMER_URL, body='{"id": "33333333-', content_type="application/json")
+
+    with pytest.raises(PermanentPartnerCenterError, match="not JSON") as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    assert info.value.status == 200
+    assert info.value.request_id is not None
+
+
+def test_unexpected_json_shape_is_a_permanent_error(client, mocked):
+    mocked.get(CUSTOMER_URL, json=["not", "an", "object"])
+
+    with pytest.raises(PermanentPartnerCenterError):
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+
+def test_missing_fields_are_a_permanent_error_not_a_key_error(client, mocked):
+    payload = load("cart_created.json")
+    del payload["id"]
+    mocked.post(f"{API}/v1/customers/t/carts", status=201, json=payload)
+
+    from csp.partner_center import CartLine
+
+    with pytest.raises(PermanentPartnerCenterError, match="'id'"):
+        client.create_cart("t", [CartLine("a:b:c", 1)], request_id="r")
+
+
+def test_html_error_page_on_4xx_is_permanent_and_says_so(client, mocked):
+    mocked.get(CUSTOMER_URL, status=400, body=load("error_page_502.html"), content_type="text/html")
+
+    with pytest.raises(PermanentPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    assert info.value.description == "HTTP 400 with an HTML page"
+    assert "<html" not in str(info.value)
+
+
+def test_html_error_page_on_5xx_is_transient_after_retries(client, mocked, sleeps):
+    for _ in range(4):
+        mocked.get(CUSTOMER_URL, status=502, body=load("error_page_502.html"), content_type="text/html")
+
+    with pytest.raises(TransientPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    assert info.value.description == "HTTP 502 with an HTML page"
+    assert client.call_count == 4
+
+
+def test_html_page_with_200_is_a_permanent_error(client, mocked):
+    mocked.get(CUSTOMER_URL, status=200, body=load("error_page_502.html"), content_type="text/html")
+
+    with pytest.raises(PermanentPartnerCenterError):
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+
+def test_error_codes_are_parsed_as_int_or_string(client, mocked):
+    mocked.get(CUSTOMER_URL, status=400, json={"code": "600002", "description": "x"})
+    mocked.get(CUSTOMER_URL, status=400, json={"code": "SomethingWrong", "description": "y"})
+
+    with pytest.raises(PartnerCenterError) as first:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    with pytest.raises(PartnerCenterError) as second:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+    assert first.value.code == 600002
+    assert second.value.code == "SomethingWrong"
+
+
+def test_a_failing_recorder_does_not_fail_a_change_microsoft_made(config, tokens, mocked, caplog):
+    def broken(record):
+        raise RuntimeError("database down")
+
+    client = PartnerCenterClient(config, token_provider=tokens, recorder=broken, sleep=lambda s: None)
+    mocked.post(f"{API}/v1/customers/t/carts", status=201, json=load("cart_created.json"))
+    from csp.partner_center import CartLine
+
+    cart = client.create_cart("t", [CartLine("a:b:c", 1)], request_id="r")
+
+    assert cart.status == "Active"
+    assert "recorder failed" in caplog.text
+
+
+def test_reads_are_not_recorded(client, mocked, records):
+    mocked.head(DOMAIN_URL, status=404)
+
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    assert records == []
+
+
+def test_on_request_hook_sees_every_attempt(config, tokens, mocked):
+    seen = []
+    client = PartnerCenterClient(
+        config,
+        token_provider=tokens,
+        sleep=lambda s: None,
+        on_request=lambda method, path: seen.append((method, path)),
+    )
+
+    mocked.head(DOMAIN_URL, status=503)
+    mocked.head(DOMAIN_URL, status=200)
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    assert seen == [("HEAD", "/v1/domains/contoso.onmicrosoft.com")] * 2
+
+
+def test_logs_never_contain_tokens_or_passwords(client, mocked, caplog):
+    caplog.set_level(logging.DEBUG)
+    mocked.post(CUSTOMERS_URL, status=503)
+    mocked.post(CUSTOMERS_URL, status=201, json=load("create_customer_response.json"))
+
+    client.create_customer(new_customer(), request_id=str(uuid.uuid4()))
+
+    assert "partner_center-token" not in caplog.text
+    assert "Gen3rated" not in caplog.text
+    assert "app-secret" not in caplog.text
