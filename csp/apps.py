@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CspConfig(AppConfig):
+    name = "csp"
+    verbose_name = "Microsoft CSP"

@@ -1,0 +1,46 @@
+"""The storefront's one application error base, with codes the pages and the REST API share."""
+
+
+class StorefrontError(Exception):
+    """A rule the buyer broke or a service we depend on failed, said in the buyer's terms."""
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.fields = fields or ({field: [message]} if field else {})
+
+
+class InvalidInput(StorefrontError):
+    code = "invalid"
+
+
+class DomainTaken(StorefrontError):
+    code = "domain_taken"
+    status = 409
+
+
+class MpnNotInNetwork(StorefrontError):
+    code = "mpn_not_in_network"
+
+
+class AuthorizationNotVerified(StorefrontError):
+    code = "authorization_not_verified"
+    status = 409
+
+
+class BillingAddressRequired(StorefrontError):
+    code = "billing_address_required"
+
+
+class PartnerCenterUnavailable(StorefrontError):
+    code = "partner_center_unavailable"
+    status = 503
+
+
+class NotAllowed(StorefrontError):
+    code = "forbidden"
+    status = 403

@@ -1,0 +1,182 @@
+"""Microsoft CSP state: tenant authorizations, the distributor's reseller network, GDAP and support records."""
+
+from django.conf import settings
+from django.db import models
+
+
+class CloudServicesSettings(models.Model):
+    """MS Cloud Services settings (one row). No authorization link: it is generated at checkout."""
+
+    class Environment(models.TextChoices):
+        GLOBAL = "global", "Global (api.partnercenter.microsoft.com)"
+        CHINA = "china", "Operated by 21Vianet (China)"
+
+    distributor_name = models.CharField("Distributor organisation name", max_length=200)
+    environment = models.CharField(
+        "Partner Center environment", max_length=10, choices=Environment.choices, default=Environment.GLOBAL
+    )
+    distributor_tenant_id = models.CharField("Distributor tenant id", max_length=36)
+    distributor_mpn_id = models.CharField("Distributor MPN ID", max_length=20)
+    polling_interval_minutes = models.PositiveIntegerField(
+        "Polling interval (minutes)", default=5, help_text="How often pending authorizations are checked."
+    )
+    authorization_expiry_days = models.PositiveIntegerField(
+        "Authorization expiry (days)", default=30, help_text="Pending authorizations expire after this many days."
+    )
+    network_refresh_minutes = models.PositiveIntegerField(
+        "Reseller network refresh (minutes)", default=60, help_text="How often the indirect reseller list is read."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "MS Cloud Services settings"
+        verbose_name_plural = "MS Cloud Services settings"
+
+    def __str__(self) -> str:
+        return "MS Cloud Services settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "CloudServicesSettings":
+        obj, _ = cls.objects.get_or_create(
+            pk=1,
+            defaults={
+                "distributor_name": settings.DISTRIBUTOR_NAME,
+                "distributor_tenant_id": settings.PARTNER_CENTER_TENANT_ID,
+                "distributor_mpn_id": settings.DISTRIBUTOR_MPN_ID,
+            },
+        )
+        return obj
+
+
+class TenantAuthorization(models.Model):
+    """A request that an existing Microsoft tenant accept the distributor (and a reseller) as its CSP."""
+
+    class Kind(models.TextChoices):
+        INDIRECT_RESELLER = "indirect_reseller", "Indirect reseller"
+        DIRECT = "direct", "Direct"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VERIFIED = "verified", "Verified"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="tenant_authorizations"
+    )
+    end_customer = models.ForeignKey(
+        "customers.EndCustomer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tenant_authorizations",
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    domain_prefix = models.CharField(max_length=27)
+    default_domain = models.CharField(max_length=255, blank=True)
+    authorization_link = models.URLField(max_length=1000)
+    reseller_mpn_id = models.CharField(max_length=20, blank=True)
+    reseller_tenant_id = models.CharField(max_length=36, blank=True)
+    expected_tenant_id = models.CharField(
+        max_length=36, blank=True, help_text="The tenant that owns the initial domain, when Microsoft knew it."
+    )
+    customer_tenant_id = models.CharField(max_length=36, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    check_attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_check_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.domain_prefix}.onmicrosoft.com ({self.get_status_display()})"
+
+    @property
+    def initial_domain(self) -> str:
+        return f"{self.domain_prefix}.onmicrosoft.com"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class AuthorizationTransition(models.Model):
+    """One status change of a tenant authorization, with who caused it and what Microsoft answered."""
+
+    class Actor(models.TextChoices):
+        USER = "user", "User"
+        WORKER = "worker", "Worker"
+        WEBHOOK = "webhook", "Webhook"
+        ADMIN = "admin", "Admin"
+
+    authorization = models.ForeignKey(TenantAuthorization, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    actor = models.CharField(max_length=10, choices=Actor.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    microsoft_answer = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class IndirectReseller(models.Model):
+    """The distributor's network as Partner Center last reported it, so the MPN check needs no live call."""
+
+    tenant_id = models.CharField(max_length=36, unique=True)
+    name = models.CharField(max_length=255)
+    mpn_id = models.CharField(max_length=20, db_index=True)
+    state = models.CharField(max_length=20)
+    location = models.CharField(max_length=10, blank=True)
+    agreement_signed = models.BooleanField(null=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mpn_id})"
+
+    @property
+    def in_network(self) -> bool:
+        return self.state.lower() == "active" and bool(self.agreement_signed)
+
+
+class PartnerCenterCall(models.Model):
+    """A call that changed something at Microsoft, kept for support."""
+
+    operation = models.CharField(max_length=60)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_id = models.CharField(max_length=64, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    status = models.PositiveIntegerField(null=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_description = models.TextField(blank=True)
+    ids = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class TokenCache(models.Model):
+    """The serialized MSAL token cache, so the rolling refresh token survives restarts."""
+
+    name = models.CharField(max_length=40, unique=True)
+    data = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,190 @@
+"""Places a storefront order with Microsoft: customer, agreement, cart, checkout.
+
+Each step stores its MS-RequestId before the call and its result after, so a retry (or a worker killed midway)
+re-sends the same request id or skips the step, and Microsoft never gets a second customer, cart or order.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Order
+from billing.sealing import seal
+from csp import notifications
+from csp.connection import partner_center
+from csp.partner_center.exceptions import PermanentPartnerCenterError
+from csp.partner_center.schemas import Address, AgreementContact, CartLine, NewCustomer
+
+logger = logging.getLogger(__name__)
+
+FAILURE_MESSAGES: dict[str, str] = {
+    "13605": "Microsoft needs the Microsoft Customer Agreement to be accepted before this order.",
+    "800016": "Microsoft does not accept the MPN ID on this order as an indirect reseller of the distributor.",
+    "900123": "The reseller has not accepted the Microsoft Partner Agreement yet.",
+    "900124": "The distributor's Microsoft Partner Agreement is not in force; please contact us.",
+    "800010": "Microsoft has no inventory for one of the products just now.",
+    "20002": "The distributor has no relationship with this customer's Microsoft tenant.",
+    "600006": "Microsoft did not allow the new customer to be created; please contact us.",
+}
+
+
+def _progress_step(order: Order, key: str) -> str:
+    """The step's request id, created and saved before the first attempt so every retry reuses it."""
+    progress = dict(order.progress)
+    request_id = progress.get(f"{key}_request_id")
+    if not request_id:
+        request_id = str(uuid.uuid4())
+        progress[f"{key}_request_id"] = request_id
+        _save_progress(order, progress)
+    return request_id
+
+
+def _save_progress(order: Order, progress: dict[str, Any], **fields: Any) -> None:
+    order.progress = progress
+    for name, value in fields.items():
+        setattr(order, name, value)
+    Order.objects.filter(pk=order.pk).update(progress=progress, **fields)
+
+
+def _failure_reason(error: PermanentPartnerCenterError) -> str:
+    known = FAILURE_MESSAGES.get(str(error.code))
+    reference = f" (Microsoft reference {error.request_id})" if error.request_id else ""
+    return (known or "Microsoft refused the order. Please contact us; we have the details.") + reference
+
+
+def order_claim(*, order_id: int) -> bool:
+    """Moves a submitted order to provisioning once, so two workers do not both start it."""
+    return bool(
+        Order.objects.filter(pk=order_id, status=Order.Status.SUBMITTED).update(
+            status=Order.Status.PROVISIONING, updated_at=timezone.now()
+        )
+    )
+
+
+def _create_customer(order: Order) -> str:
+    profile = order.billing_profile
+    request_id = _progress_step(order, "customer")
+    created = partner_center().create_customer(
+        NewCustomer(
+            domain=f"{order.domain_prefix}.onmicrosoft.com",
+            company_name=profile["company_name"],
+            email=profile.get("email") or order.agreement_email,
+            first_name=profile.get("first_name") or order.agreement_first_name,
+            last_name=profile.get("last_name") or order.agreement_last_name,
+            phone_number=profile.get("phone") or None,
+            address=Address(
+                country=profile.get("country") or "US",
+                city=profile.get("city", ""),
+                state=profile.get("state") or None,
+                address_line1=profile.get("address_line1", ""),
+                address_line2=profile.get("address_line2") or None,
+                postal_code=profile.get("postal_code") or None,
+            ),
+            associated_partner_id=order.reseller_tenant_id or None,
+        ),
+        request_id=request_id,
+    )
+    progress = dict(order.progress, customer_created=True)
+    _save_progress(
+        order,
+        progress,
+        customer_tenant_id=created.tenant_id,
+        admin_user_name=created.admin_user_name or "",
+        admin_password=seal(created.admin_password or ""),
+    )
+    if order.end_customer_id:
+        from django.apps import apps
+
+        apps.get_model("customers", "EndCustomer").objects.filter(pk=order.end_customer_id).update(
+            tenant_id=created.tenant_id, domain=created.domain
+        )
+    return created.tenant_id
+
+
+def _accept_agreement(order: Order) -> None:
+    client = partner_center()
+    request_id = _progress_step(order, "agreement")
+    client.accept_customer_agreement(
+        order.customer_tenant_id,
+        contact=AgreementContact(
+            first_name=order.agreement_first_name,
+            last_name=order.agreement_last_name,
+            email=order.agreement_email,
+            phone_number=order.agreement_phone or None,
+        ),
+        template_id=client.customer_agreement_template_id(),
+        date_agreed=order.agreement_accepted_at,
+        request_id=request_id,
+    )
+    _save_progress(order, dict(order.progress, agreement_accepted=True))
+
+
+def _cart_and_checkout(order: Order) -> None:
+    client = partner_center()
+    progress = dict(order.progress)
+    if not progress.get("cart_id"):
+        request_id = _progress_step(order, "cart")
+        lines = [
+            CartLine(
+                catalog_item_id=line.catalog_item_id,
+                quantity=line.quantity,
+                billing_cycle=line.billing_cycle,
+                term_duration=line.term_duration,
+                partner_id_on_record=order.partner_mpn_id or None,
+            )
+            for line in order.lines.all()
+        ]
+        cart = client.create_cart(order.customer_tenant_id, lines, request_id=request_id)
+        progress = dict(order.progress, cart_id=cart.id)
+        _save_progress(order, progress)
+    request_id = _progress_step(order, "checkout")
+    result = client.checkout_cart(order.customer_tenant_id, order.progress["cart_id"], request_id=request_id)
+    progress = dict(
+        order.progress,
+        microsoft_orders=[{"id": o.id, "status": o.status} for o in result.orders],
+        checked_out=True,
+    )
+    if result.errors:
+        first = result.errors[0]
+        reason = FAILURE_MESSAGES.get(str(first.code)) or f"Microsoft could not fulfil part of the order: {first.description}"
+        _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=reason)
+        return
+    _save_progress(order, progress, status=Order.Status.COMPLETED, completed_at=timezone.now())
+
+
+def order_provision(*, order_id: int) -> Order:
+    """Runs the remaining steps for one order; transient Partner Center errors propagate for the task to retry."""
+    order = Order.objects.select_related("authorization").get(pk=order_id)
+    if order.is_finished:
+        return order
+    if order.status == Order.Status.SUBMITTED:
+        order_claim(order_id=order_id)
+        order.refresh_from_db()
+    try:
+        if order.tenant == Order.Tenant.NEW and not order.customer_tenant_id:
+            _create_customer(order)
+        if not order.progress.get("agreement_accepted"):
+            _accept_agreement(order)
+        if not order.progress.get("checked_out"):
+            _cart_and_checkout(order)
+    except PermanentPartnerCenterError as error:
+        logger.warning("Order %s refused by Partner Center: %s", order.number, error)
+        _save_progress(order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error))
+    order.refresh_from_db()
+    if order.is_finished:
+        transaction.on_commit(lambda: notifications.order_finished(order_id=order.pk))
+    return order
+
+
+def order_give_up(*, order_id: int, reason: str) -> None:
+    """After the last retry: the buyer is told in their terms; what they paid for is kept for support to resume."""
+    updated = Order.objects.filter(
+        pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
+    ).update(status=Order.Status.FAILED, failure_reason=reason)
+    if updated:
+        transaction.on_commit(lambda: notifications.order_finished(order_id=order_id))

@@ -1,0 +1,454 @@
+"""The rules of Service Details: domain prefixes, MPN IDs and tenant authorizations.
+
+This module alone changes a tenant authorization's status, through guarded transitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from csp import domains
+from csp.connection import partner_center
+from csp.errors import InvalidInput, MpnNotInNetwork, PartnerCenterUnavailable, StorefrontError
+from csp.models import (
+    AuthorizationTransition,
+    CloudServicesSettings,
+    IndirectReseller,
+    TenantAuthorization,
+)
+from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
+
+logger = logging.getLogger(__name__)
+
+Status = TenantAuthorization.Status
+Actor = AuthorizationTransition.Actor
+
+TAKEN_MESSAGE_RESELLER = (
+    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it belongs to your "
+    'customer, tick "My customer is already using Office 365 service and he/she owns this domain" and follow '
+    "the authorization process; otherwise choose another domain and retry."
+)
+TAKEN_MESSAGE_DIRECT = (
+    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it is yours, tick "
+    '"I am already using Office 365 service and I own this domain" and follow the authorization process; '
+    "otherwise choose another domain and retry."
+)
+MPN_OUTSIDE_NETWORK_MESSAGE = (
+    "There seems to be a problem with the Microsoft Partner Network ID (MPNID) you have provided. Please make "
+    "sure that you have typed it correctly. If the problem insists, you have to authorize {distributor} as your "
+    "Microsoft Cloud Solution Provider (CSP) by accepting the Microsoft Partner Agreement on the Microsoft "
+    "Partner Center."
+)
+NOT_YET_MESSAGE = "The authorization has not been completed yet."
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Status.PENDING: {Status.VERIFIED, Status.EXPIRED, Status.CANCELLED},
+}
+DOMAIN_CHECK_CACHE_SECONDS = 30
+LINK_CACHE_SECONDS = 3600
+
+
+def _unavailable(what: str, error: PartnerCenterError) -> PartnerCenterUnavailable:
+    logger.warning("Partner Center unavailable while %s: %s", what, error)
+    return PartnerCenterUnavailable(
+        f"We could not reach Microsoft to {what} just now. Please try again in a minute; nothing you entered "
+        "has been lost."
+    )
+
+
+def _permanent(what: str, error: PartnerCenterError) -> StorefrontError:
+    logger.error("Partner Center refused while %s: %s", what, error)
+    return PartnerCenterUnavailable(
+        f"Microsoft could not {what} (reference {error.request_id or 'unknown'}). Please try again later or "
+        "contact us with this reference."
+    )
+
+
+def _call(what: str, fn, *args, **kwargs):
+    """Runs one Partner Center operation, turning its failures into messages a buyer understands."""
+    try:
+        return fn(*args, **kwargs)
+    except TransientPartnerCenterError as error:
+        raise _unavailable(what, error) from error
+    except PartnerCenterError as error:
+        raise _permanent(what, error) from error
+
+
+# Domain prefix ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainCheck:
+    domain_prefix: str
+    domain: str
+    available: bool
+    tenant_id: str | None
+    message: str
+
+
+def domain_prefix_check(*, domain_prefix: str, for_reseller: bool = True, fresh: bool = False) -> DomainCheck:
+    """Asks Microsoft whether `<prefix>.onmicrosoft.com` is free (Partner Center domain check or sign-in discovery)."""
+    prefix = domains.normalize_domain_prefix(domain_prefix)
+    domain = domains.initial_domain(prefix)
+    key = f"csp:domain-check:{settings.PARTNER_CENTER_MODE}:{prefix}"
+    answer = None if fresh else cache.get(key)
+    if answer is None:
+        availability = _call("check the domain", partner_center().domain_availability, prefix)
+        answer = (availability.available, availability.tenant_id)
+        cache.set(key, answer, DOMAIN_CHECK_CACHE_SECONDS)
+    available, tenant_id = answer
+    if available:
+        message = f"{domain} is available."
+    else:
+        message = (TAKEN_MESSAGE_RESELLER if for_reseller else TAKEN_MESSAGE_DIRECT).format(domain=domain)
+    return DomainCheck(prefix, domain, available, tenant_id, message)
+
+
+# MPN ID and the distributor's network ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MpnCheck:
+    mpn_id: str
+    valid: bool
+    reseller_name: str
+    reseller_tenant_id: str
+    message: str
+
+
+def mpn_outside_network_message() -> str:
+    return MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor=CloudServicesSettings.load().distributor_name)
+
+
+def network_refresh() -> int:
+    """Reads the distributor's indirect resellers and their agreement status into the local network cache."""
+    client = partner_center()
+    resellers = _call("read the reseller network", client.indirect_resellers)
+    now = timezone.now()
+    known = {r.tenant_id: r for r in IndirectReseller.objects.all()}
+    for reseller in resellers:
+        signed = known[reseller.tenant_id].agreement_signed if reseller.tenant_id in known else None
+        if reseller.state.lower() == "active":
+            try:
+                signed = client.agreement_signed(tenant_id=reseller.tenant_id)
+            except PartnerCenterError as error:
+                logger.warning("Agreement status of %s unknown: %s", reseller.mpn_id, error)
+        IndirectReseller.objects.update_or_create(
+            tenant_id=reseller.tenant_id,
+            defaults={
+                "name": reseller.name,
+                "mpn_id": reseller.mpn_id,
+                "state": reseller.state,
+                "location": reseller.location or "",
+                "agreement_signed": signed,
+                "refreshed_at": now,
+            },
+        )
+    IndirectReseller.objects.exclude(tenant_id__in=[r.tenant_id for r in resellers]).delete()
+    return len(resellers)
+
+
+def _network_entry_live(mpn_id: str) -> IndirectReseller | None:
+    """A cache miss: re-reads the network and the one reseller's agreement, then answers from the cache."""
+    network_refresh()
+    return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
+
+
+def mpn_id_check(*, mpn_id: str) -> MpnCheck:
+    """Is this MPN ID an active indirect reseller of the distributor that signed the Microsoft Partner Agreement?"""
+    value = domains.normalize_mpn_id(mpn_id)
+    entry = IndirectReseller.objects.filter(mpn_id=value).first()
+    if entry is None or entry.agreement_signed is None:
+        try:
+            entry = _network_entry_live(value)
+        except PartnerCenterUnavailable:
+            if entry is None:
+                raise
+            logger.warning("Using the cached network entry for MPN ID %s: Partner Center is unavailable", value)
+    if entry is None or not entry.in_network:
+        return MpnCheck(value, False, entry.name if entry else "", "", mpn_outside_network_message())
+    return MpnCheck(
+        value,
+        True,
+        entry.name,
+        entry.tenant_id,
+        f"{entry.name} (MPN ID {value}) is in {CloudServicesSettings.load().distributor_name}'s network.",
+    )
+
+
+def mpn_id_require(*, mpn_id: str) -> MpnCheck:
+    check = mpn_id_check(mpn_id=mpn_id)
+    if not check.valid:
+        raise MpnNotInNetwork(check.message, field="mpn_id")
+    return check
+
+
+# Tenant authorizations ------------------------------------------------------------------------------------------
+
+
+def _relationship_link(*, reseller_tenant_id: str | None) -> str:
+    """The invitation link; it holds nothing customer-specific, so it is cached per reseller."""
+    distributor_tenant = CloudServicesSettings.load().distributor_tenant_id
+    key = f"csp:relationship-link:{settings.PARTNER_CENTER_MODE}:{distributor_tenant}:{reseller_tenant_id or 'direct'}"
+    link = cache.get(key)
+    if link is None:
+        client = partner_center()
+        if reseller_tenant_id:
+            result = _call(
+                "create the authorization link",
+                client.relationship_request_link,
+                indirect_reseller_tenant_id=reseller_tenant_id,
+                indirect_provider_tenant_id=distributor_tenant,
+            )
+        else:
+            result = _call("create the authorization link", client.relationship_request_link)
+        link = result.url
+        cache.set(key, link, LINK_CACHE_SECONDS)
+    return link
+
+
+def tenant_authorization_request(
+    *,
+    organization_id: int,
+    user_id: int | None,
+    domain_prefix: str,
+    mpn_id: str | None = None,
+    end_customer_id: int | None = None,
+) -> TenantAuthorization:
+    """Creates (or reuses) the pending authorization and its link for an existing tenant."""
+    from django.apps import apps
+
+    organization = apps.get_model("accounts", "Organization").objects.get(pk=organization_id)
+    prefix = domains.normalize_domain_prefix(domain_prefix)
+    is_reseller = organization.kind == "reseller"
+    mpn = mpn_id_require(mpn_id=mpn_id or "") if is_reseller else None
+    reusable = TenantAuthorization.objects.filter(
+        organization_id=organization_id,
+        domain_prefix=prefix,
+        reseller_mpn_id=mpn.mpn_id if mpn else "",
+        status__in=[Status.PENDING, Status.VERIFIED],
+        expires_at__gt=timezone.now(),
+    ).first()
+    if reusable is not None:
+        if end_customer_id and reusable.end_customer_id != end_customer_id:
+            reusable.end_customer_id = end_customer_id
+            reusable.save(update_fields=["end_customer"])
+        return reusable
+    link = _relationship_link(reseller_tenant_id=mpn.reseller_tenant_id if mpn else None)
+    owner = domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller)
+    expiry_days = CloudServicesSettings.load().authorization_expiry_days
+    now = timezone.now()
+    with transaction.atomic():
+        authorization = TenantAuthorization.objects.create(
+            kind=TenantAuthorization.Kind.INDIRECT_RESELLER if is_reseller else TenantAuthorization.Kind.DIRECT,
+            organization_id=organization_id,
+            end_customer_id=end_customer_id,
+            requested_by_id=user_id,
+            domain_prefix=prefix,
+            default_domain=domains.initial_domain(prefix),
+            authorization_link=link,
+            reseller_mpn_id=mpn.mpn_id if mpn else "",
+            reseller_tenant_id=mpn.reseller_tenant_id if mpn else "",
+            expected_tenant_id=owner.tenant_id or "",
+            expires_at=now + timedelta(days=expiry_days),
+            next_check_at=now + timedelta(minutes=1),
+        )
+        AuthorizationTransition.objects.create(
+            authorization=authorization,
+            from_status="",
+            to_status=Status.PENDING,
+            actor=Actor.USER if user_id else Actor.WORKER,
+            user_id=user_id,
+            microsoft_answer=f"Authorization link issued: {link}",
+        )
+    return authorization
+
+
+def _transition(
+    authorization: TenantAuthorization,
+    to_status: str,
+    *,
+    actor: str,
+    user_id: int | None = None,
+    answer: str = "",
+    **changes,
+) -> bool:
+    """Moves the status only from the state we read (a conditional UPDATE), so racing workers change it once."""
+    from_status = authorization.status
+    if to_status not in ALLOWED_TRANSITIONS.get(from_status, set()):
+        raise InvalidInput(
+            f"An authorization that is {authorization.get_status_display().lower()} cannot become {to_status}."
+        )
+    with transaction.atomic():
+        updated = TenantAuthorization.objects.filter(pk=authorization.pk, status=from_status).update(
+            status=to_status, **changes
+        )
+        if not updated:
+            authorization.refresh_from_db()
+            return False
+        AuthorizationTransition.objects.create(
+            authorization=authorization,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            user_id=user_id,
+            microsoft_answer=answer[:4000],
+        )
+    authorization.refresh_from_db()
+    if to_status == Status.VERIFIED:
+        _after_verified(authorization)
+    return True
+
+
+def _after_verified(authorization: TenantAuthorization) -> None:
+    """Remembers the tenant on the end-customer and tells the buyer (after commit, outside the request)."""
+    if authorization.end_customer_id:
+        from django.apps import apps
+
+        apps.get_model("customers", "EndCustomer").objects.filter(pk=authorization.end_customer_id).update(
+            tenant_id=authorization.customer_tenant_id, domain=authorization.default_domain
+        )
+    from csp import notifications
+
+    notifications.authorization_verified(authorization_id=authorization.pk)
+
+
+@dataclass(frozen=True)
+class RelationshipAnswer:
+    exists: bool
+    tenant_id: str | None
+    detail: str
+
+
+def relationship_check(
+    authorization: TenantAuthorization, *, default_domain: str, tenant_id: str | None = None
+) -> RelationshipAnswer:
+    """Resolves the default domain to its tenant and asks Partner Center whether the relationship exists."""
+    client = partner_center()
+    if tenant_id is None:
+        tenant_id = _call("look up the domain", client.tenant_id_for_domain, default_domain)
+    if tenant_id is None:
+        return RelationshipAnswer(
+            False,
+            None,
+            f"{NOT_YET_MESSAGE} Microsoft does not know the domain {default_domain}. Check the spelling of the "
+            "customer's default domain (it may be a custom domain such as contoso.com) and try again.",
+        )
+    if authorization.expected_tenant_id and tenant_id != authorization.expected_tenant_id:
+        return RelationshipAnswer(
+            False,
+            tenant_id,
+            f"{NOT_YET_MESSAGE} The domain {default_domain} belongs to a different Microsoft tenant than "
+            f"{authorization.initial_domain}. Enter the default domain of the tenant that owns "
+            f"{authorization.initial_domain}.",
+        )
+    customer = _call("check the authorization", client.get_customer, tenant_id)
+    wait = (
+        "Ask the customer's administrator to open the authorization link, sign in with a Global Administrator "
+        "account and accept, then select Verify Authorization again. We also check by ourselves every few minutes."
+    )
+    if customer is None:
+        return RelationshipAnswer(False, tenant_id, f"{NOT_YET_MESSAGE} {wait}")
+    if authorization.kind == TenantAuthorization.Kind.INDIRECT_RESELLER:
+        relationships = _call("check the authorization", client.customer_relationships, tenant_id)
+        linked = any(
+            r.tenant_id == authorization.reseller_tenant_id or (r.mpn_id and r.mpn_id == authorization.reseller_mpn_id)
+            for r in relationships
+        )
+        if not linked:
+            return RelationshipAnswer(
+                False,
+                tenant_id,
+                f"{NOT_YET_MESSAGE} The customer is connected to "
+                f"{CloudServicesSettings.load().distributor_name} but has not yet accepted you as its reseller. "
+                + wait,
+            )
+    return RelationshipAnswer(True, tenant_id, "The authorization is verified.")
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verified: bool
+    message: str
+    authorization: TenantAuthorization
+
+
+def _refuse_closed(authorization: TenantAuthorization) -> None:
+    if authorization.status == Status.EXPIRED:
+        raise InvalidInput(
+            "This authorization request expired. Tick the box again to get a new authorization link.",
+            field="default_domain",
+        )
+    if authorization.status == Status.CANCELLED:
+        raise InvalidInput("This authorization request was cancelled.", field="default_domain")
+
+
+def tenant_authorization_verify(
+    *, authorization_id: int, default_domain: str, actor: str = Actor.USER, user_id: int | None = None
+) -> VerificationResult:
+    """Checks with Microsoft that the customer accepted; only then is Checkout enabled."""
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    domain = domains.normalize_default_domain(default_domain)
+    if authorization.status == Status.VERIFIED:
+        return VerificationResult(True, "The authorization is verified.", authorization)
+    _refuse_closed(authorization)
+    if authorization.expires_at <= timezone.now():
+        tenant_authorization_expire(authorization=authorization)
+        _refuse_closed(authorization)
+    answer = relationship_check(authorization, default_domain=domain)
+    now = timezone.now()
+    TenantAuthorization.objects.filter(pk=authorization.pk).update(
+        default_domain=domain, last_checked_at=now, last_message=answer.detail
+    )
+    authorization.default_domain = domain
+    if answer.exists:
+        _transition(
+            authorization,
+            Status.VERIFIED,
+            actor=actor,
+            user_id=user_id,
+            answer=f"Tenant {answer.tenant_id} ({domain}): relationship found",
+            customer_tenant_id=answer.tenant_id,
+            verified_at=now,
+            next_check_at=None,
+        )
+        return VerificationResult(True, "The authorization is verified. You can now select Checkout.", authorization)
+    authorization.refresh_from_db()
+    return VerificationResult(False, answer.detail, authorization)
+
+
+def tenant_authorization_check_now(
+    *, authorization_id: int, actor: str = Actor.ADMIN, user_id: int | None = None
+) -> VerificationResult:
+    """Re-checks a pending authorization with its last known default domain."""
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    return tenant_authorization_verify(
+        authorization_id=authorization_id,
+        default_domain=authorization.default_domain or authorization.initial_domain,
+        actor=actor,
+        user_id=user_id,
+    )
+
+
+def tenant_authorization_expire(*, authorization: TenantAuthorization, actor: str = Actor.WORKER) -> bool:
+    return _transition(authorization, Status.EXPIRED, actor=actor, answer="Expired before the customer accepted")
+
+
+def tenant_authorization_cancel(*, authorization_id: int, user_id: int | None, actor: str = Actor.USER) -> bool:
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    return _transition(authorization, Status.CANCELLED, actor=actor, user_id=user_id, answer="Cancelled")
+
+
+def tenant_authorizations_expire_due(*, now: datetime | None = None) -> int:
+    """Expires every pending authorization past its expiry date."""
+    now = now or timezone.now()
+    expired = 0
+    for authorization in TenantAuthorization.objects.filter(status=Status.PENDING, expires_at__lte=now):
+        expired += tenant_authorization_expire(authorization=authorization)
+    return expired

@@ -1,0 +1,81 @@
+"""Who buys: distributor staff, reseller organisations and direct-customer organisations, and their users."""
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from billing.models import BillingProfile
+
+
+class Organization(BillingProfile):
+    """A reseller (orders for its end-customers) or a direct customer (orders for itself)."""
+
+    class Kind(models.TextChoices):
+        RESELLER = "reseller", "Reseller"
+        DIRECT = "direct", "Direct customer"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    mpn_id = models.CharField("MPN ID", max_length=20, blank=True, help_text="Resellers: Microsoft Partner ID.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company_name"]
+
+    def __str__(self) -> str:
+        return self.company_name
+
+    @property
+    def name(self) -> str:
+        return self.company_name
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.kind == self.Kind.RESELLER
+
+
+class UserManager(BaseUserManager):
+    """Users sign in with their email, so email is the identity."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person signing in with email; staff are the distributor, others belong to one organisation."""
+
+    username = None
+    email = models.EmailField("Email", unique=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.organization_id is not None and self.organization.kind == Organization.Kind.RESELLER
+
+    @property
+    def is_direct_customer(self) -> bool:
+        return self.organization_id is not None and self.organization.kind == Organization.Kind.DIRECT

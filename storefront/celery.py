@@ -1,0 +1,11 @@
+"""The Celery app: JSON only, settings under the CELERY_ namespace, tasks found in every installed app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+
+app = Celery("storefront")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

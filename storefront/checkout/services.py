@@ -1,0 +1,467 @@
+"""Checkout rules shared by the wizard and the REST API: the server re-checks everything on every submit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import Order, OrderLine
+from csp import domains, services as csp_services
+from csp.errors import (
+    AuthorizationNotVerified,
+    BillingAddressRequired,
+    DomainTaken,
+    InvalidInput,
+    StorefrontError,
+)
+from csp.models import TenantAuthorization
+from storefront.accounts.models import Organization, User
+from storefront.catalog.models import Product
+from storefront.checkout.models import CheckoutDraft
+from storefront.configuration.models import StorefrontConfiguration
+from storefront.customers.models import EndCustomer
+
+MAX_QUANTITY = 10000
+
+
+class IdempotencyConflict(StorefrontError):
+    code = "idempotency_conflict"
+    status = 409
+
+
+# Draft and cart ------------------------------------------------------------------------------------------------
+
+
+def checkout_draft_get(*, user: User) -> CheckoutDraft:
+    """The user's open draft (created on first use), so a checkout can be resumed from any browser."""
+    if user.organization_id is None:
+        raise InvalidInput("Only reseller and direct-customer accounts can order.")
+    draft = CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN).first()
+    if draft is None:
+        try:
+            with transaction.atomic():
+                draft = CheckoutDraft.objects.create(user=user, organization_id=user.organization_id)
+        except IntegrityError:
+            draft = CheckoutDraft.objects.get(user=user, status=CheckoutDraft.Status.OPEN)
+    return draft
+
+
+def _quantity(raw: Any) -> int:
+    try:
+        quantity = int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise InvalidInput("Enter a whole number of licences.", field="quantity") from None
+    if quantity < 0 or quantity > MAX_QUANTITY:
+        raise InvalidInput(f"Enter between 1 and {MAX_QUANTITY} licences.", field="quantity")
+    return quantity
+
+
+def cart_add(*, draft: CheckoutDraft, product_id: int, quantity: Any = 1) -> CheckoutDraft:
+    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+        raise InvalidInput("This product is no longer available.", field="product")
+    lines = dict(draft.lines)
+    lines[str(product_id)] = min(MAX_QUANTITY, lines.get(str(product_id), 0) + max(1, _quantity(quantity)))
+    draft.lines = lines
+    draft.save(update_fields=["lines", "updated_at"])
+    return draft
+
+
+def cart_set_quantities(*, draft: CheckoutDraft, quantities: dict[str, Any]) -> CheckoutDraft:
+    """Sets every line's quantity at once; 0 removes the line."""
+    lines = dict(draft.lines)
+    for product_id, raw in quantities.items():
+        if product_id not in lines:
+            continue
+        quantity = _quantity(raw)
+        if quantity == 0:
+            lines.pop(product_id)
+        else:
+            lines[product_id] = quantity
+    draft.lines = lines
+    draft.save(update_fields=["lines", "updated_at"])
+    return draft
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    product: Product
+    quantity: int
+
+    @property
+    def total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+def cart_lines(lines: dict[str, int]) -> list[CartLineView]:
+    """Cart lines with their products in one query; products withdrawn from sale drop out."""
+    products = Product.objects.in_bulk([int(pk) for pk in lines if str(pk).isdigit()])
+    return [
+        CartLineView(products[int(pk)], int(quantity))
+        for pk, quantity in lines.items()
+        if str(pk).isdigit() and int(pk) in products and products[int(pk)].is_active
+    ]
+
+
+def cart_total(lines: list[CartLineView]) -> Decimal:
+    return sum((line.total for line in lines), Decimal("0"))
+
+
+# Customer rules ------------------------------------------------------------------------------------------------
+
+
+def billing_address_required(organization: Organization) -> bool:
+    """Direct customers always give an address; resellers' end-customers when the admin switch is on."""
+    if organization.kind == Organization.Kind.DIRECT:
+        return True
+    return StorefrontConfiguration.load().sub_customers_billing_address
+
+
+def end_customer_for(*, organization: Organization, end_customer_id: Any) -> EndCustomer:
+    try:
+        return EndCustomer.objects.get(pk=int(end_customer_id), reseller=organization)
+    except (TypeError, ValueError, EndCustomer.DoesNotExist):
+        raise InvalidInput("Choose one of your customers.", field="end_customer") from None
+
+
+def customer_require_billing_address(*, organization: Organization, end_customer: EndCustomer | None) -> None:
+    profile_owner = end_customer if organization.is_reseller else organization
+    if profile_owner is None:
+        raise InvalidInput("Choose the customer you are ordering for.", field="end_customer")
+    if billing_address_required(organization) and not profile_owner.has_billing_address:
+        who = "the end-customer's" if organization.is_reseller else "your"
+        raise BillingAddressRequired(
+            f"Microsoft needs {who} billing address (address line 1, city, postal code and country). "
+            "Complete it in the Customer step.",
+            field="address_line1",
+        )
+
+
+def billing_profile_for(*, organization: Organization, end_customer: EndCustomer | None) -> dict[str, str]:
+    """The billing profile sent to Microsoft; without an end-customer address, the reseller's address is used."""
+    if end_customer is None:
+        return organization.billing_profile_dict()
+    profile = end_customer.billing_profile_dict()
+    if not end_customer.has_billing_address:
+        for name in EndCustomer.ADDRESS_FIELDS:
+            profile[name] = str(getattr(organization, name) or "")
+    return profile
+
+
+# Service Details ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceDetails:
+    """What Service Details shows: each check's outcome and whether Checkout may be enabled."""
+
+    domain_prefix: str = ""
+    domain_message: str = ""
+    domain_ok: bool = False
+    domain_taken: bool = False
+    mpn_message: str = ""
+    mpn_ok: bool = False
+    mpn_warning: bool = False
+    authorization: TenantAuthorization | None = None
+    errors: dict[str, str] | None = None
+
+    @property
+    def checkout_enabled(self) -> bool:
+        if not self.domain_ok:
+            return False
+        if self.authorization is not None and not self.authorization.is_verified:
+            return False
+        return True
+
+
+def service_details_evaluate(
+    *,
+    draft: CheckoutDraft,
+    domain_prefix: str | None,
+    existing_tenant: bool,
+    mpn_id: str | None,
+    check_domain: bool = True,
+    request_authorization: bool = False,
+    fresh: bool = False,
+) -> ServiceDetails:
+    """Saves what the buyer typed on the draft, then checks the prefix, the MPN ID and the authorization."""
+    organization = draft.organization
+    is_reseller = organization.is_reseller
+    draft.domain_prefix = (domain_prefix or "").strip()[:64]
+    draft.existing_tenant = bool(existing_tenant)
+    if is_reseller:
+        draft.mpn_id = (mpn_id or "").strip()[:40]
+    result = ServiceDetails(errors={})
+    prefix = None
+    try:
+        prefix = domains.normalize_domain_prefix(draft.domain_prefix)
+        result.domain_prefix = prefix
+    except InvalidInput as error:
+        result.domain_message = error.message
+        result.errors["domain_prefix"] = error.message
+    mpn_ok = not is_reseller
+    if is_reseller:
+        try:
+            mpn = csp_services.mpn_id_check(mpn_id=draft.mpn_id)
+            mpn_ok = mpn.valid
+            result.mpn_message = mpn.message
+            result.mpn_warning = not mpn.valid
+            if not mpn.valid:
+                result.errors["mpn_id"] = mpn.message
+        except StorefrontError as error:
+            result.mpn_message = error.message
+            result.errors["mpn_id"] = error.message
+    result.mpn_ok = mpn_ok
+    if prefix is not None and draft.existing_tenant:
+        authorization = draft.authorization
+        matches = (
+            authorization is not None
+            and authorization.domain_prefix == prefix
+            and authorization.status in {TenantAuthorization.Status.PENDING, TenantAuthorization.Status.VERIFIED}
+            and (not is_reseller or authorization.reseller_mpn_id == draft.mpn_id)
+        )
+        if not matches:
+            authorization = None
+            if request_authorization or fresh:
+                if mpn_ok or not is_reseller:
+                    try:
+                        authorization = csp_services.tenant_authorization_request(
+                            organization_id=organization.pk,
+                            user_id=draft.user_id,
+                            domain_prefix=prefix,
+                            mpn_id=draft.mpn_id if is_reseller else None,
+                            end_customer_id=draft.end_customer_id,
+                        )
+                    except StorefrontError as error:
+                        result.errors["existing_tenant"] = error.message
+        draft.authorization = authorization
+        result.authorization = authorization
+        result.domain_ok = mpn_ok
+        if authorization is None and "existing_tenant" not in result.errors:
+            result.errors["existing_tenant"] = (
+                "Enter a valid MPN ID first: the authorization link ties your customer to your MPN ID."
+                if is_reseller and not mpn_ok
+                else "The authorization link could not be created yet."
+            )
+        elif authorization is not None and not authorization.is_verified:
+            result.errors["existing_tenant"] = csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
+    elif prefix is not None:
+        draft.authorization = None
+        if check_domain or fresh:
+            try:
+                check = csp_services.domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller, fresh=fresh)
+                result.domain_message = check.message
+                result.domain_taken = not check.available
+                result.domain_ok = check.available and mpn_ok
+                if not check.available:
+                    result.errors["domain_prefix"] = check.message
+            except StorefrontError as error:
+                result.domain_message = error.message
+                result.errors["domain_prefix"] = error.message
+    else:
+        draft.authorization = None
+    if not mpn_ok:
+        result.domain_ok = False
+    draft.service_details_done = False
+    draft.save()
+    return result
+
+
+def service_details_complete(
+    *, draft: CheckoutDraft, domain_prefix: str, existing_tenant: bool, mpn_id: str | None
+) -> ServiceDetails:
+    """The Checkout button: every rule checked afresh with Microsoft; the draft moves on to Review only if all pass."""
+    result = service_details_evaluate(
+        draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id, fresh=True
+    )
+    if result.checkout_enabled and not result.errors:
+        draft.service_details_done = True
+        draft.save(update_fields=["service_details_done", "updated_at"])
+    return result
+
+
+# Placing the order ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementAcceptance:
+    accepted: bool
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+
+
+def _fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _validate_agreement(agreement: AgreementAcceptance) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from billing.validators import validate_person_name, validate_phone
+
+    if not agreement.accepted:
+        raise InvalidInput(
+            "The customer must accept the Microsoft Customer Agreement before the order is placed.",
+            field="accepted",
+        )
+    checks = [
+        ("first_name", validate_person_name, agreement.first_name),
+        ("last_name", validate_person_name, agreement.last_name),
+        ("email", validate_email, agreement.email),
+        ("phone", validate_phone, agreement.phone),
+    ]
+    fields: dict[str, list[str]] = {}
+    for name, check, value in checks:
+        try:
+            if name != "phone" and not (value or "").strip():
+                raise ValidationError("This field is required.")
+            check(value)
+        except ValidationError as error:
+            fields[name] = list(error.messages)
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise InvalidInput(f"Check the customer contact who accepts the agreement: {first}", fields=fields)
+
+
+def order_submit(
+    *,
+    user: User,
+    lines: dict[str, int],
+    end_customer_id: int | None,
+    domain_prefix: str | None,
+    authorization_id: int | None,
+    mpn_id: str | None,
+    agreement: AgreementAcceptance,
+    idempotency_key: str,
+) -> tuple[Order, bool]:
+    """Re-checks every rule, then creates the order once per idempotency key and hands it to the worker."""
+    organization = user.organization
+    if organization is None:
+        raise InvalidInput("Only reseller and direct-customer accounts can order.")
+    fingerprint = _fingerprint(
+        {
+            "lines": {str(k): int(v) for k, v in lines.items()},
+            "end_customer": end_customer_id,
+            "domain_prefix": domain_prefix,
+            "authorization": authorization_id,
+            "mpn_id": mpn_id,
+            "agreement": agreement.__dict__,
+        }
+    )
+    existing = Order.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict("This idempotency key was already used for a different order.")
+        return existing, False
+
+    chosen = cart_lines(lines)
+    if not chosen or any(line.quantity < 1 for line in chosen):
+        raise InvalidInput("The cart is empty: add at least one product.", field="lines")
+    end_customer = None
+    if organization.is_reseller:
+        if end_customer_id is None:
+            raise InvalidInput("Choose the end-customer you are ordering for.", field="end_customer")
+        end_customer = end_customer_for(organization=organization, end_customer_id=end_customer_id)
+    customer_require_billing_address(organization=organization, end_customer=end_customer)
+    mpn = csp_services.mpn_id_require(mpn_id=mpn_id or "") if organization.is_reseller else None
+    _validate_agreement(agreement)
+
+    authorization = None
+    prefix = ""
+    if authorization_id is not None:
+        authorization = TenantAuthorization.objects.filter(pk=authorization_id, organization=organization).first()
+        if authorization is None:
+            raise InvalidInput("Unknown authorization.", field="authorization")
+        if not authorization.is_verified:
+            raise AuthorizationNotVerified(
+                csp_services.NOT_YET_MESSAGE + " Verify the authorization before placing the order.",
+                field="authorization",
+            )
+        if mpn and authorization.reseller_mpn_id != mpn.mpn_id:
+            raise AuthorizationNotVerified(
+                f"The authorization was given for MPN ID {authorization.reseller_mpn_id}, not {mpn.mpn_id}.",
+                field="mpn_id",
+            )
+        prefix = authorization.domain_prefix
+    else:
+        prefix = domains.normalize_domain_prefix(domain_prefix)
+        check = csp_services.domain_prefix_check(
+            domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=True
+        )
+        if not check.available:
+            raise DomainTaken(check.message, field="domain_prefix")
+
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=Order.new_number(),
+                organization=organization,
+                end_customer=end_customer,
+                placed_by=user,
+                tenant=Order.Tenant.EXISTING if authorization else Order.Tenant.NEW,
+                domain_prefix=prefix,
+                authorization=authorization,
+                customer_tenant_id=authorization.customer_tenant_id if authorization else "",
+                partner_mpn_id=mpn.mpn_id if mpn else "",
+                reseller_tenant_id=mpn.reseller_tenant_id if mpn else "",
+                billing_profile=billing_profile_for(organization=organization, end_customer=end_customer),
+                agreement_first_name=agreement.first_name.strip(),
+                agreement_last_name=agreement.last_name.strip(),
+                agreement_email=agreement.email.strip(),
+                agreement_phone=agreement.phone.strip(),
+                agreement_accepted_at=timezone.now(),
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                total=cart_total(chosen),
+                currency=chosen[0].product.currency,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    product=line.product,
+                    product_name=line.product.name,
+                    catalog_item_id=line.product.catalog_item_id,
+                    term_duration=line.product.term_duration,
+                    billing_cycle=line.product.billing_cycle,
+                    quantity=line.quantity,
+                    unit_price=line.product.price,
+                )
+                for line in chosen
+            )
+            from csp.tasks import order_place
+
+            order_place.delay_on_commit(order.pk)
+    except IntegrityError:
+        existing = Order.objects.get(organization=organization, idempotency_key=idempotency_key)
+        if existing.request_fingerprint != fingerprint:
+            raise IdempotencyConflict("This idempotency key was already used for a different order.") from None
+        return existing, False
+    return order, True
+
+
+def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance) -> tuple[Order, bool]:
+    """Place order from the wizard: one order per draft, however often the button is pressed."""
+    if draft.status == CheckoutDraft.Status.ORDERED and draft.order_id:
+        return draft.order, False
+    order, created = order_submit(
+        user=draft.user,
+        lines=draft.lines,
+        end_customer_id=draft.end_customer_id,
+        domain_prefix=None if draft.existing_tenant else draft.domain_prefix,
+        authorization_id=draft.authorization_id if draft.existing_tenant else None,
+        mpn_id=draft.mpn_id or None,
+        agreement=agreement,
+        idempotency_key=f"checkout-draft-{draft.pk}",
+    )
+    CheckoutDraft.objects.filter(pk=draft.pk).update(
+        status=CheckoutDraft.Status.ORDERED, order=order, updated_at=timezone.now()
+    )
+    return order, created

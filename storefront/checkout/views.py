@@ -1,0 +1,343 @@
+"""Thin views of the checkout wizard; the rules live in storefront.checkout.services and csp.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from csp import services as csp_services
+from csp.errors import StorefrontError
+from csp.models import TenantAuthorization
+from storefront.checkout import services, steps
+from storefront.checkout.forms import AgreementForm
+from storefront.checkout.models import CheckoutDraft
+from storefront.customers.forms import EndCustomerForm, OrganizationProfileForm
+from storefront.customers.models import EndCustomer
+
+
+def _buyer_required(view):
+    """Only users of a reseller or a direct-customer organisation can check out."""
+
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.organization_id is None:
+            raise PermissionDenied("Distributor staff order through Django admin, not the storefront.")
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _draft(request: HttpRequest) -> CheckoutDraft:
+    return services.checkout_draft_get(user=request.user)
+
+
+def _guard(request: HttpRequest, draft: CheckoutDraft, step_key: str) -> HttpResponse | None:
+    unmet = steps.unmet_precondition(draft, step_key)
+    if unmet is None:
+        return None
+    step, reason = unmet
+    messages.warning(request, reason)
+    return redirect(step.url_name)
+
+
+def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
+    lines = services.cart_lines(draft.lines)
+    return {
+        "draft": draft,
+        "steps": steps.progress(step_key),
+        "lines": lines,
+        "total": services.cart_total(lines),
+        **extra,
+    }
+
+
+@_buyer_required
+@require_http_methods(["GET", "POST"])
+def cart(request: HttpRequest) -> HttpResponse:
+    """The cart: quantities can be changed; 0 removes a line."""
+    draft = _draft(request)
+    errors = {}
+    if request.method == "POST":
+        quantities = {k.removeprefix("quantity-"): v for k, v in request.POST.items() if k.startswith("quantity-")}
+        try:
+            services.cart_set_quantities(draft=draft, quantities=quantities)
+            if request.POST.get("action") == "checkout":
+                return redirect("checkout:customer")
+            messages.success(request, "Your cart was updated.")
+            return redirect("checkout:cart")
+        except StorefrontError as error:
+            errors["quantity"] = error.message
+    return render(request, "checkout/cart.html", _context(draft, "cart", errors=errors))
+
+
+@_buyer_required
+@require_POST
+def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
+    draft = _draft(request)
+    try:
+        services.cart_add(draft=draft, product_id=product_id, quantity=request.POST.get("quantity", 1))
+        messages.success(request, "Added to your cart.")
+    except StorefrontError as error:
+        messages.error(request, error.message)
+    return redirect("checkout:cart")
+
+
+@_buyer_required
+@require_http_methods(["GET", "POST"])
+def customer(request: HttpRequest) -> HttpResponse:
+    """Resellers pick or add an end-customer; direct customers confirm their own details."""
+    draft = _draft(request)
+    if response := _guard(request, draft, "customer"):
+        return response
+    organization = draft.organization
+    address_required = services.billing_address_required(organization)
+    if organization.is_reseller:
+        end_customers = EndCustomer.objects.filter(reseller=organization)
+        choice = request.POST.get("end_customer", str(draft.end_customer_id or ("new" if not end_customers else "")))
+        form = EndCustomerForm(
+            data=request.POST if request.method == "POST" else None,
+            instance=draft.end_customer if choice not in ("", "new") and draft.end_customer else None,
+            address_required=address_required,
+            prefix="new",
+        )
+        if request.method == "POST":
+            if choice == "new":
+                form = EndCustomerForm(data=request.POST, address_required=address_required, prefix="new")
+                if form.is_valid():
+                    end_customer = form.save(commit=False)
+                    end_customer.reseller = organization
+                    end_customer.save()
+                    return _customer_chosen(draft, end_customer)
+            else:
+                try:
+                    end_customer = services.end_customer_for(organization=organization, end_customer_id=choice)
+                except StorefrontError as error:
+                    messages.error(request, error.message)
+                else:
+                    if address_required and not end_customer.has_billing_address:
+                        form = EndCustomerForm(
+                            data=request.POST, instance=end_customer, address_required=True, prefix="new"
+                        )
+                        if form.is_valid():
+                            return _customer_chosen(draft, form.save())
+                        messages.error(
+                            request, f"Complete {end_customer.company_name}'s billing address: Microsoft needs it."
+                        )
+                        choice = str(end_customer.pk)
+                    else:
+                        return _customer_chosen(draft, end_customer)
+        context = _context(
+            draft,
+            "customer",
+            form=form,
+            end_customers=end_customers,
+            choice=choice,
+            address_required=address_required,
+        )
+        return render(request, "checkout/customer_reseller.html", context)
+    form = OrganizationProfileForm(
+        data=request.POST if request.method == "POST" else None, instance=organization, address_required=True
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        draft.customer_confirmed = True
+        draft.save(update_fields=["customer_confirmed", "updated_at"])
+        return redirect("checkout:service_details")
+    return render(request, "checkout/customer_direct.html", _context(draft, "customer", form=form))
+
+
+def _customer_chosen(draft: CheckoutDraft, end_customer: EndCustomer) -> HttpResponse:
+    if draft.end_customer_id != end_customer.pk:
+        draft.authorization = None
+        draft.service_details_done = False
+    draft.end_customer = end_customer
+    draft.save()
+    return redirect("checkout:service_details")
+
+
+def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
+    data = request.POST
+    return {
+        "domain_prefix": data.get("domain_prefix", ""),
+        "existing_tenant": data.get("existing_tenant") in ("on", "true", "1"),
+        "mpn_id": data.get("mpn_id", draft.mpn_id) if draft.organization.is_reseller else None,
+    }
+
+
+def _initial_service_details(draft: CheckoutDraft) -> None:
+    if draft.organization.is_reseller and not draft.mpn_id:
+        draft.mpn_id = draft.organization.mpn_id
+    if not draft.domain_prefix and draft.end_customer and draft.end_customer.domain.endswith(".onmicrosoft.com"):
+        draft.domain_prefix = draft.end_customer.domain.removesuffix(".onmicrosoft.com")
+
+
+@_buyer_required
+@require_http_methods(["GET", "POST"])
+def service_details(request: HttpRequest) -> HttpResponse:
+    """Service Details: domain prefix, existing tenant, MPN ID, authorization and the Checkout button."""
+    draft = _draft(request)
+    if response := _guard(request, draft, "service_details"):
+        return response
+    if request.method == "POST":
+        result = services.service_details_complete(draft=draft, **_service_details_input(request, draft))
+        if draft.service_details_done:
+            return redirect("checkout:review")
+        messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
+        status = 400
+    else:
+        _initial_service_details(draft)
+        result = services.service_details_evaluate(
+            draft=draft,
+            domain_prefix=draft.domain_prefix,
+            existing_tenant=draft.existing_tenant,
+            mpn_id=draft.mpn_id,
+            check_domain=bool(draft.domain_prefix),
+        )
+        status = 200
+    return render(
+        request, "checkout/service_details.html", _context(draft, "service_details", result=result), status=status
+    )
+
+
+@_buyer_required
+@require_POST
+def service_details_check(request: HttpRequest) -> HttpResponse:
+    """htmx: one field changed (prefix typed, MPN ID left, box ticked); answers with every region that changes."""
+    draft = _draft(request)
+    check = request.POST.get("check", "domain")
+    typed = _service_details_input(request, draft)
+    if check == "domain" and draft.organization.is_reseller:
+        typed["mpn_id"] = draft.mpn_id
+    result = services.service_details_evaluate(
+        draft=draft,
+        **typed,
+        check_domain=check in ("domain", "box"),
+        request_authorization=check in ("box", "mpn"),
+    )
+    return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
+
+
+def _authorization_for(request: HttpRequest, authorization_id: int) -> TenantAuthorization:
+    return get_object_or_404(
+        TenantAuthorization.objects.select_related("organization"),
+        pk=authorization_id,
+        organization_id=request.user.organization_id,
+    )
+
+
+def _regions_after_authorization(
+    request: HttpRequest, draft: CheckoutDraft, template: str, **extra
+) -> HttpResponse:
+    result = services.service_details_evaluate(
+        draft=draft,
+        domain_prefix=draft.domain_prefix,
+        existing_tenant=draft.existing_tenant,
+        mpn_id=draft.mpn_id,
+        check_domain=False,
+    )
+    context = _context(draft, "service_details", result=result, **extra)
+    return render(request, f"checkout/{template}", context)
+
+
+@_buyer_required
+@require_POST
+def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """The Verify Authorization dialog: resolves the default domain and asks Microsoft."""
+    authorization = _authorization_for(request, authorization_id)
+    draft = _draft(request)
+    default_domain = request.POST.get("default_domain", "")
+    try:
+        outcome = csp_services.tenant_authorization_verify(
+            authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
+        )
+        verify = {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
+    except StorefrontError as error:
+        verify = {"ok": False, "message": error.message, "default_domain": default_domain}
+    if not request.htmx:
+        (messages.success if verify["ok"] else messages.error)(request, verify["message"])
+        return redirect("checkout:service_details")
+    return _regions_after_authorization(request, draft, "_regions_verify.html", verify=verify)
+
+
+@_buyer_required
+@require_GET
+def authorization_status(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """htmx polling: the page updates itself when the worker or a webhook verifies the authorization."""
+    authorization = _authorization_for(request, authorization_id)
+    draft = _draft(request)
+    if request.GET.get("status") == authorization.status:
+        return HttpResponse(status=204)
+    return _regions_after_authorization(request, draft, "_regions_status.html")
+
+
+@_buyer_required
+@require_POST
+def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Emails the authorization link and instructions to the customer's administrator."""
+    authorization = _authorization_for(request, authorization_id)
+    draft = _draft(request)
+    email = request.POST.get("admin_email", "").strip()
+    try:
+        validate_email(email)
+    except Exception:
+        sent = {"ok": False, "message": "Enter the administrator's email address, for example admin@contoso.com."}
+    else:
+        organization = authorization.organization
+        body = render_to_string(
+            "checkout/email_authorization_link.txt",
+            {"authorization": authorization, "organization": organization},
+            request=request,
+        )
+        subject = f"{organization.company_name} asks you to authorize your Microsoft cloud services partner"
+        send_mail(subject, body, None, [email])
+        sent = {"ok": True, "message": f"We emailed the authorization link to {email}."}
+    return _regions_after_authorization(request, draft, "_regions_email.html", sent=sent, admin_email=email)
+
+
+@_buyer_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    """Review: lines, totals, tenant, partner of record, Microsoft Customer Agreement and Place order."""
+    draft = _draft(request)
+    if response := _guard(request, draft, "review"):
+        return response
+    contact = draft.end_customer if draft.organization.is_reseller else draft.organization
+    form = AgreementForm(
+        data=request.POST if request.method == "POST" else None,
+        initial={
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "email": contact.email,
+            "phone": contact.phone,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            order, _ = services.checkout_place_order(draft=draft, agreement=form.acceptance())
+        except StorefrontError as error:
+            messages.error(request, error.message)
+            if error.field in form.fields:
+                form.add_error(error.field, error.message)
+        else:
+            return redirect("orders:detail", order_id=order.pk)
+    return render(request, "checkout/review.html", _context(draft, "review", form=form, contact=contact))
+
+
+@_buyer_required
+def checkout_start(request: HttpRequest) -> HttpResponse:
+    """Resumes the open checkout at its first unfinished step."""
+    draft = _draft(request)
+    for key in ("review", "service_details", "customer"):
+        if steps.unmet_precondition(draft, key) is None:
+            return redirect(reverse(f"checkout:{key}"))
+    return redirect("checkout:cart")

@@ -1,0 +1,31 @@
+"""Order history and the live order page, scoped to the buyer's organisation."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from billing import selectors
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = selectors.orders_for(organization_id=request.user.organization_id)
+    return render(request, "orders/list.html", {"orders": orders})
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The order page; a new tenant's admin login is shown here once, then forgotten."""
+    order = selectors.order_get(organization_id=request.user.organization_id, order_id=order_id)
+    admin_login = selectors.order_admin_login_reveal(order=order)
+    return render(request, "orders/detail.html", {"order": order, "admin_login": admin_login})
+
+
+@login_required
+def order_progress(request: HttpRequest, order_id: int) -> HttpResponse:
+    """htmx polling while Microsoft provisions the order."""
+    order = selectors.order_get(organization_id=request.user.organization_id, order_id=order_id)
+    if request.GET.get("status") == order.status:
+        return HttpResponse(status=204)
+    admin_login = selectors.order_admin_login_reveal(order=order)
+    return render(request, "orders/_progress.html", {"order": order, "admin_login": admin_login})

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from storefront.catalog.views import catalog
+
+admin.site.site_header = "CSP Storefront administration"
+admin.site.site_title = "CSP Storefront"
+
+urlpatterns = [
+    path("", catalog, name="catalog"),
+    path("", include("storefront.checkout.urls")),
+    path("orders/", include("storefront.orders.urls")),
+    path("dashboard/", include("storefront.dashboard.urls")),
+    path("accounts/", include("storefront.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
