@@ -5,12 +5,82 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 
-BARE_ABBREVIATIONS = {"llc", "inc", "ltd", "corp", "co", "gmbh", "plc", "sa", "ag", "bv", "srl", "pty", "limited"}
+BARE_ABBREVIATIONS = {
+    "llc",
+    "inc",
+    "ltd",
+    "corp",
+    "co",
+    "gmbh",
+    "plc",
+    "sa",
+    "ag",
+    "bv",
+    "srl",
+    "pty",
+    "limited",
+}
 US_STATES = set(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
-    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split()
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "AS",
+        "GU",
+        "MP",
+        "PR",
+        "VI",
+    ]
 )
-CA_PROVINCES = set("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
+CA_PROVINCES = set(["AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"])
 AU_STATES = {
     "Australian Capital Territory",
     "New South Wales",
@@ -34,10 +104,14 @@ def _common_bans(value: str, what: str) -> None:
     if _CONTROL.search(value):
         raise ValidationError(f"The {what} cannot contain < > or control characters.")
     if not _letters_and_digits(stripped):
-        raise ValidationError(f"The {what} must contain letters or digits, not only spaces or special characters.")
+        raise ValidationError(
+            f"The {what} must contain letters or digits, not only spaces or special characters."
+        )
     parts = stripped.split()
     if len(parts) > 1 and all(len(_letters_and_digits(p)) <= 1 for p in parts):
-        raise ValidationError(f'The {what} cannot be single characters separated by spaces (such as "1 2 3").')
+        raise ValidationError(
+            f'The {what} cannot be single characters separated by spaces (such as "1 2 3").'
+        )
     compact = _letters_and_digits(stripped).lower()
     if len(compact) >= 3 and len(set(compact)) == 1:
         raise ValidationError(f'The {what} cannot be one character repeated (such as "999").')

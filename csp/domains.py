@@ -20,7 +20,8 @@ def normalize_domain_prefix(raw: str | None) -> str:
         raise InvalidInput("Enter a domain prefix. " + PREFIX_RULE, field="domain_prefix")
     if len(value) > MAX_PREFIX_LENGTH:
         raise InvalidInput(
-            f"The domain prefix is {len(value)} characters long; the most is {MAX_PREFIX_LENGTH}. " + PREFIX_RULE,
+            f"The domain prefix is {len(value)} characters long; the most is {MAX_PREFIX_LENGTH}. "
+            + PREFIX_RULE,
             field="domain_prefix",
         )
     if not _PREFIX.match(value):
@@ -36,7 +37,9 @@ def normalize_default_domain(raw: str | None) -> str:
     """A customer's default domain: `contoso.onmicrosoft.com` or a custom one such as `contoso.com`."""
     value = (raw or "").strip().lower().rstrip(".")
     if not value:
-        raise InvalidInput("Enter the customer's default domain, for example contoso.com.", field="default_domain")
+        raise InvalidInput(
+            "Enter the customer's default domain, for example contoso.com.", field="default_domain"
+        )
     if "@" in value or "/" in value or not _DOMAIN.match(value):
         raise InvalidInput(
             "Enter a domain name such as contoso.com or contoso.onmicrosoft.com, without https:// or an email "

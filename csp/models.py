@@ -21,10 +21,14 @@ class CloudServicesSettings(models.Model):
         "Polling interval (minutes)", default=5, help_text="How often pending authorizations are checked."
     )
     authorization_expiry_days = models.PositiveIntegerField(
-        "Authorization expiry (days)", default=30, help_text="Pending authorizations expire after this many days."
+        "Authorization expiry (days)",
+        default=30,
+        help_text="Pending authorizations expire after this many days.",
     )
     network_refresh_minutes = models.PositiveIntegerField(
-        "Reseller network refresh (minutes)", default=60, help_text="How often the indirect reseller list is read."
+        "Reseller network refresh (minutes)",
+        default=60,
+        help_text="How often the indirect reseller list is read.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,14 +81,18 @@ class TenantAuthorization(models.Model):
         on_delete=models.PROTECT,
         related_name="tenant_authorizations",
     )
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     domain_prefix = models.CharField(max_length=27)
     default_domain = models.CharField(max_length=255, blank=True)
     authorization_link = models.URLField(max_length=1000)
     reseller_mpn_id = models.CharField(max_length=20, blank=True)
     reseller_tenant_id = models.CharField(max_length=36, blank=True)
     expected_tenant_id = models.CharField(
-        max_length=36, blank=True, help_text="The tenant that owns the initial domain, when Microsoft knew it."
+        max_length=36,
+        blank=True,
+        help_text="The tenant that owns the initial domain, when Microsoft knew it.",
     )
     customer_tenant_id = models.CharField(max_length=36, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,7 +129,9 @@ class AuthorizationTransition(models.Model):
         WEBHOOK = "webhook", "Webhook"
         ADMIN = "admin", "Admin"
 
-    authorization = models.ForeignKey(TenantAuthorization, on_delete=models.CASCADE, related_name="transitions")
+    authorization = models.ForeignKey(
+        TenantAuthorization, on_delete=models.CASCADE, related_name="transitions"
+    )
     from_status = models.CharField(max_length=10, blank=True)
     to_status = models.CharField(max_length=10)
     actor = models.CharField(max_length=10, choices=Actor.choices)

@@ -151,7 +151,10 @@ def _cart_and_checkout(order: Order) -> None:
     )
     if result.errors:
         first = result.errors[0]
-        reason = FAILURE_MESSAGES.get(str(first.code)) or f"Microsoft could not fulfil part of the order: {first.description}"
+        reason = (
+            FAILURE_MESSAGES.get(str(first.code))
+            or f"Microsoft could not fulfil part of the order: {first.description}"
+        )
         _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=reason)
         return
     _save_progress(order, progress, status=Order.Status.COMPLETED, completed_at=timezone.now())
@@ -174,7 +177,9 @@ def order_provision(*, order_id: int) -> Order:
             _cart_and_checkout(order)
     except PermanentPartnerCenterError as error:
         logger.warning("Order %s refused by Partner Center: %s", order.number, error)
-        _save_progress(order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error))
+        _save_progress(
+            order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error)
+        )
     order.refresh_from_db()
     if order.is_finished:
         transaction.on_commit(lambda: notifications.order_finished(order_id=order.pk))

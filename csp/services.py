@@ -170,7 +170,9 @@ def mpn_id_check(*, mpn_id: str) -> MpnCheck:
         except PartnerCenterUnavailable:
             if entry is None:
                 raise
-            logger.warning("Using the cached network entry for MPN ID %s: Partner Center is unavailable", value)
+            logger.warning(
+                "Using the cached network entry for MPN ID %s: Partner Center is unavailable", value
+            )
     if entry is None or not entry.in_network:
         return MpnCheck(value, False, entry.name if entry else "", "", mpn_outside_network_message())
     return MpnCheck(
@@ -246,7 +248,9 @@ def tenant_authorization_request(
     now = timezone.now()
     with transaction.atomic():
         authorization = TenantAuthorization.objects.create(
-            kind=TenantAuthorization.Kind.INDIRECT_RESELLER if is_reseller else TenantAuthorization.Kind.DIRECT,
+            kind=TenantAuthorization.Kind.INDIRECT_RESELLER
+            if is_reseller
+            else TenantAuthorization.Kind.DIRECT,
             organization_id=organization_id,
             end_customer_id=end_customer_id,
             requested_by_id=user_id,
@@ -358,7 +362,8 @@ def relationship_check(
     if authorization.kind == TenantAuthorization.Kind.INDIRECT_RESELLER:
         relationships = _call("check the authorization", client.customer_relationships, tenant_id)
         linked = any(
-            r.tenant_id == authorization.reseller_tenant_id or (r.mpn_id and r.mpn_id == authorization.reseller_mpn_id)
+            r.tenant_id == authorization.reseller_tenant_id
+            or (r.mpn_id and r.mpn_id == authorization.reseller_mpn_id)
             for r in relationships
         )
         if not linked:
@@ -408,19 +413,40 @@ def tenant_authorization_verify(
     )
     authorization.default_domain = domain
     if answer.exists:
-        _transition(
-            authorization,
-            Status.VERIFIED,
+        tenant_authorization_mark_verified(
+            authorization=authorization,
+            tenant_id=answer.tenant_id or "",
             actor=actor,
             user_id=user_id,
             answer=f"Tenant {answer.tenant_id} ({domain}): relationship found",
-            customer_tenant_id=answer.tenant_id,
-            verified_at=now,
-            next_check_at=None,
         )
-        return VerificationResult(True, "The authorization is verified. You can now select Checkout.", authorization)
+        return VerificationResult(
+            True, "The authorization is verified. You can now select Checkout.", authorization
+        )
     authorization.refresh_from_db()
     return VerificationResult(False, answer.detail, authorization)
+
+
+def tenant_authorization_mark_verified(
+    *,
+    authorization: TenantAuthorization,
+    tenant_id: str,
+    actor: str,
+    answer: str,
+    user_id: int | None = None,
+) -> bool:
+    """Records that Microsoft confirmed the relationship (the caller has just checked it)."""
+    return _transition(
+        authorization,
+        Status.VERIFIED,
+        actor=actor,
+        user_id=user_id,
+        answer=answer,
+        customer_tenant_id=tenant_id,
+        verified_at=timezone.now(),
+        next_check_at=None,
+        claimed_until=None,
+    )
 
 
 def tenant_authorization_check_now(
@@ -437,10 +463,14 @@ def tenant_authorization_check_now(
 
 
 def tenant_authorization_expire(*, authorization: TenantAuthorization, actor: str = Actor.WORKER) -> bool:
-    return _transition(authorization, Status.EXPIRED, actor=actor, answer="Expired before the customer accepted")
+    return _transition(
+        authorization, Status.EXPIRED, actor=actor, answer="Expired before the customer accepted"
+    )
 
 
-def tenant_authorization_cancel(*, authorization_id: int, user_id: int | None, actor: str = Actor.USER) -> bool:
+def tenant_authorization_cancel(
+    *, authorization_id: int, user_id: int | None, actor: str = Actor.USER
+) -> bool:
     authorization = TenantAuthorization.objects.get(pk=authorization_id)
     return _transition(authorization, Status.CANCELLED, actor=actor, user_id=user_id, answer="Cancelled")
 

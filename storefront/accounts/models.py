@@ -15,7 +15,9 @@ class Organization(BillingProfile):
         DIRECT = "direct", "Direct customer"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
-    mpn_id = models.CharField("MPN ID", max_length=20, blank=True, help_text="Resellers: Microsoft Partner ID.")
+    mpn_id = models.CharField(
+        "MPN ID", max_length=20, blank=True, help_text="Resellers: Microsoft Partner ID."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

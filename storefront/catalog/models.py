@@ -24,7 +24,9 @@ class Product(models.Model):
     sku_id = models.CharField("SKU id", max_length=20)
     availability_id = models.CharField("Availability id", max_length=40)
     term_duration = models.CharField(max_length=3, choices=Term.choices, default=Term.P1Y)
-    billing_cycle = models.CharField(max_length=10, choices=BillingCycle.choices, default=BillingCycle.MONTHLY)
+    billing_cycle = models.CharField(
+        max_length=10, choices=BillingCycle.choices, default=BillingCycle.MONTHLY
+    )
     price = models.DecimalField("Price per licence", max_digits=10, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="USD")
     is_active = models.BooleanField(default=True, db_index=True)

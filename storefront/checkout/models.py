@@ -11,7 +11,9 @@ class CheckoutDraft(models.Model):
         OPEN = "open", "Open"
         ORDERED = "ordered", "Ordered"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkout_drafts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkout_drafts"
+    )
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     lines = models.JSONField(default=dict, blank=True, help_text="product id -> quantity")
@@ -26,7 +28,9 @@ class CheckoutDraft(models.Model):
         "csp.TenantAuthorization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     service_details_done = models.BooleanField(default=False)
-    order = models.ForeignKey("billing.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(
+        "billing.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Order, OrderLine
-from csp import domains, services as csp_services
+from csp import domains
+from csp import services as csp_services
 from csp.errors import (
     AuthorizationNotVerified,
     BillingAddressRequired,
@@ -174,9 +176,7 @@ class ServiceDetails:
     def checkout_enabled(self) -> bool:
         if not self.domain_ok:
             return False
-        if self.authorization is not None and not self.authorization.is_verified:
-            return False
-        return True
+        return not (self.authorization is not None and not self.authorization.is_verified)
 
 
 def service_details_evaluate(
@@ -222,23 +222,23 @@ def service_details_evaluate(
         matches = (
             authorization is not None
             and authorization.domain_prefix == prefix
-            and authorization.status in {TenantAuthorization.Status.PENDING, TenantAuthorization.Status.VERIFIED}
+            and authorization.status
+            in {TenantAuthorization.Status.PENDING, TenantAuthorization.Status.VERIFIED}
             and (not is_reseller or authorization.reseller_mpn_id == draft.mpn_id)
         )
         if not matches:
             authorization = None
-            if request_authorization or fresh:
-                if mpn_ok or not is_reseller:
-                    try:
-                        authorization = csp_services.tenant_authorization_request(
-                            organization_id=organization.pk,
-                            user_id=draft.user_id,
-                            domain_prefix=prefix,
-                            mpn_id=draft.mpn_id if is_reseller else None,
-                            end_customer_id=draft.end_customer_id,
-                        )
-                    except StorefrontError as error:
-                        result.errors["existing_tenant"] = error.message
+            if (request_authorization or fresh) and (mpn_ok or not is_reseller):
+                try:
+                    authorization = csp_services.tenant_authorization_request(
+                        organization_id=organization.pk,
+                        user_id=draft.user_id,
+                        domain_prefix=prefix,
+                        mpn_id=draft.mpn_id if is_reseller else None,
+                        end_customer_id=draft.end_customer_id,
+                    )
+                except StorefrontError as error:
+                    result.errors["existing_tenant"] = error.message
         draft.authorization = authorization
         result.authorization = authorization
         result.domain_ok = mpn_ok
@@ -249,12 +249,16 @@ def service_details_evaluate(
                 else "The authorization link could not be created yet."
             )
         elif authorization is not None and not authorization.is_verified:
-            result.errors["existing_tenant"] = csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
+            result.errors["existing_tenant"] = (
+                csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
+            )
     elif prefix is not None:
         draft.authorization = None
         if check_domain or fresh:
             try:
-                check = csp_services.domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller, fresh=fresh)
+                check = csp_services.domain_prefix_check(
+                    domain_prefix=prefix, for_reseller=is_reseller, fresh=fresh
+                )
                 result.domain_message = check.message
                 result.domain_taken = not check.available
                 result.domain_ok = check.available and mpn_ok
@@ -377,7 +381,9 @@ def order_submit(
     authorization = None
     prefix = ""
     if authorization_id is not None:
-        authorization = TenantAuthorization.objects.filter(pk=authorization_id, organization=organization).first()
+        authorization = TenantAuthorization.objects.filter(
+            pk=authorization_id, organization=organization
+        ).first()
         if authorization is None:
             raise InvalidInput("Unknown authorization.", field="authorization")
         if not authorization.is_verified:
@@ -442,9 +448,23 @@ def order_submit(
     except IntegrityError:
         existing = Order.objects.get(organization=organization, idempotency_key=idempotency_key)
         if existing.request_fingerprint != fingerprint:
-            raise IdempotencyConflict("This idempotency key was already used for a different order.") from None
+            raise IdempotencyConflict(
+                "This idempotency key was already used for a different order."
+            ) from None
         return existing, False
     return order, True
+
+
+def checkout_recently_placed(*, user: User, within_minutes: int = 30) -> Order | None:
+    """The order a resent Place order belongs to, so a double submit lands on it rather than on an empty cart."""
+    since = timezone.now() - timedelta(minutes=within_minutes)
+    draft = (
+        CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.ORDERED, updated_at__gte=since)
+        .select_related("order")
+        .order_by("-updated_at")
+        .first()
+    )
+    return draft.order if draft else None
 
 
 def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance) -> tuple[Order, bool]:

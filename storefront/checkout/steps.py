@@ -57,6 +57,10 @@ def progress(current: str) -> list[dict]:
     keys = [s.key for s in STEPS]
     index = keys.index(current)
     return [
-        {"step": step, "number": i + 1, "state": "done" if i < index else ("current" if i == index else "todo")}
+        {
+            "step": step,
+            "number": i + 1,
+            "state": "done" if i < index else ("current" if i == index else "todo"),
+        }
         for i, step in enumerate(STEPS)
     ]

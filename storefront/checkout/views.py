@@ -68,7 +68,9 @@ def cart(request: HttpRequest) -> HttpResponse:
     draft = _draft(request)
     errors = {}
     if request.method == "POST":
-        quantities = {k.removeprefix("quantity-"): v for k, v in request.POST.items() if k.startswith("quantity-")}
+        quantities = {
+            k.removeprefix("quantity-"): v for k, v in request.POST.items() if k.startswith("quantity-")
+        }
         try:
             services.cart_set_quantities(draft=draft, quantities=quantities)
             if request.POST.get("action") == "checkout":
@@ -103,7 +105,9 @@ def customer(request: HttpRequest) -> HttpResponse:
     address_required = services.billing_address_required(organization)
     if organization.is_reseller:
         end_customers = EndCustomer.objects.filter(reseller=organization)
-        choice = request.POST.get("end_customer", str(draft.end_customer_id or ("new" if not end_customers else "")))
+        choice = request.POST.get(
+            "end_customer", str(draft.end_customer_id or ("new" if not end_customers else ""))
+        )
         form = EndCustomerForm(
             data=request.POST if request.method == "POST" else None,
             instance=draft.end_customer if choice not in ("", "new") and draft.end_customer else None,
@@ -120,7 +124,9 @@ def customer(request: HttpRequest) -> HttpResponse:
                     return _customer_chosen(draft, end_customer)
             else:
                 try:
-                    end_customer = services.end_customer_for(organization=organization, end_customer_id=choice)
+                    end_customer = services.end_customer_for(
+                        organization=organization, end_customer_id=choice
+                    )
                 except StorefrontError as error:
                     messages.error(request, error.message)
                 else:
@@ -131,7 +137,8 @@ def customer(request: HttpRequest) -> HttpResponse:
                         if form.is_valid():
                             return _customer_chosen(draft, form.save())
                         messages.error(
-                            request, f"Complete {end_customer.company_name}'s billing address: Microsoft needs it."
+                            request,
+                            f"Complete {end_customer.company_name}'s billing address: Microsoft needs it.",
                         )
                         choice = str(end_customer.pk)
                     else:
@@ -177,7 +184,11 @@ def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
 def _initial_service_details(draft: CheckoutDraft) -> None:
     if draft.organization.is_reseller and not draft.mpn_id:
         draft.mpn_id = draft.organization.mpn_id
-    if not draft.domain_prefix and draft.end_customer and draft.end_customer.domain.endswith(".onmicrosoft.com"):
+    if (
+        not draft.domain_prefix
+        and draft.end_customer
+        and draft.end_customer.domain.endswith(".onmicrosoft.com")
+    ):
         draft.domain_prefix = draft.end_customer.domain.removesuffix(".onmicrosoft.com")
 
 
@@ -194,6 +205,7 @@ def service_details(request: HttpRequest) -> HttpResponse:
             return redirect("checkout:review")
         messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
         status = 400
+        submitted = True
     else:
         _initial_service_details(draft)
         result = services.service_details_evaluate(
@@ -204,8 +216,12 @@ def service_details(request: HttpRequest) -> HttpResponse:
             check_domain=bool(draft.domain_prefix),
         )
         status = 200
+        submitted = False
     return render(
-        request, "checkout/service_details.html", _context(draft, "service_details", result=result), status=status
+        request,
+        "checkout/service_details.html",
+        _context(draft, "service_details", result=result, submitted=submitted),
+        status=status,
     )
 
 
@@ -290,7 +306,10 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
     try:
         validate_email(email)
     except Exception:
-        sent = {"ok": False, "message": "Enter the administrator's email address, for example admin@contoso.com."}
+        sent = {
+            "ok": False,
+            "message": "Enter the administrator's email address, for example admin@contoso.com.",
+        }
     else:
         organization = authorization.organization
         body = render_to_string(
@@ -309,6 +328,11 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
 def review(request: HttpRequest) -> HttpResponse:
     """Review: lines, totals, tenant, partner of record, Microsoft Customer Agreement and Place order."""
     draft = _draft(request)
+    if request.method == "POST" and not draft.lines:
+        placed = services.checkout_recently_placed(user=request.user)
+        if placed is not None:
+            messages.info(request, f"Order {placed.number} was already placed; here it is.")
+            return redirect("orders:detail", order_id=placed.pk)
     if response := _guard(request, draft, "review"):
         return response
     contact = draft.end_customer if draft.organization.is_reseller else draft.organization
