@@ -50,13 +50,13 @@ def direct_draft(direct_user, product):
     return draft
 
 
-def accept_invitation(sandbox, *, domain: str, reseller_tenant_id: str | None = FABRIKAM_TENANT) -> None:
+def accept_invitation(server, *, domain: str, reseller_tenant_id: str | None = FABRIKAM_TENANT) -> None:
     """Plays the customer's administrator accepting the invitation in the sandbox."""
     body = {"domain": domain}
     if reseller_tenant_id:
         body["reseller_tenant_id"] = reseller_tenant_id
-    requests.post(f"{sandbox.url}/_sandbox/accept", json=body, timeout=10).raise_for_status()
+    requests.post(f"{server.url}/_sandbox/accept", json=body, timeout=10).raise_for_status()
 
 
-def sandbox_state(sandbox) -> dict:
-    return requests.get(f"{sandbox.url}/_sandbox/state", timeout=10).json()
+def sandbox_state(server) -> dict:
+    return requests.get(f"{server.url}/_sandbox/state", timeout=10).json()
