@@ -202,8 +202,9 @@ def service_details_evaluate(
         prefix = domains.normalize_domain_prefix(draft.domain_prefix)
         result.domain_prefix = prefix
     except InvalidInput as error:
-        result.domain_message = error.message
         result.errors["domain_prefix"] = error.message
+        if draft.domain_prefix or fresh:
+            result.domain_message = error.message
     mpn_ok = not is_reseller
     if is_reseller:
         try:

@@ -237,7 +237,6 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     result = services.service_details_evaluate(
         draft=draft,
         **typed,
-        check_domain=check in ("domain", "box"),
         request_authorization=check in ("box", "mpn"),
     )
     return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))

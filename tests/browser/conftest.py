@@ -1,0 +1,78 @@
+"""Browser journeys: Playwright for Python driving Debian's Chromium against live_server and the real sandbox."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storefront.celery import app as celery_app
+from tests.factories import EndCustomerFactory, ProductFactory, UserFactory
+from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Debian's Chromium is missing at /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.skip("Debian's Chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(page):
+    """Saves a screenshot of a key screen under docs/screenshots/ for the README."""
+
+    def save(name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return save
+
+
+@pytest.fixture
+def live_storefront(live_server, sandbox, settings, transactional_db):
+    """The storefront on live_server with the worker's tasks run inline and demo-like data."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    celery_app.conf.task_always_eager = True
+    ProductFactory(name="Microsoft 365 Business Basic", price="6.00")
+    ProductFactory(name="Microsoft 365 Business Standard", price="12.50")
+    yield live_server
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def reseller_login(live_storefront, reseller):
+    user = UserFactory(email="reseller@fabrikam.example", organization=reseller, password=PASSWORD)
+    EndCustomerFactory(reseller=reseller, company_name="Contoso Ltd", first_name="Jane", last_name="Doe")
+    return user
+
+
+@pytest.fixture
+def direct_login(live_storefront, direct_user):
+    direct_user.set_password(PASSWORD)
+    direct_user.save()
+    return direct_user

@@ -1,0 +1,201 @@
+"""The seed's flows end to end in a real browser, against live_server and the running sandbox."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.models import Order
+from tests.browser.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EXACT_WARNING = (
+    "There seems to be a problem with the Microsoft Partner Network ID (MPNID) you have provided. Please make sure "
+    "that you have typed it correctly. If the problem insists, you have to authorize Northwind Distribution as your "
+    "Microsoft Cloud Solution Provider (CSP) by accepting the Microsoft Partner Agreement on the Microsoft Partner "
+    "Center."
+)
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Microsoft cloud services")).to_be_visible()
+
+
+def add_to_cart_and_start(page) -> None:
+    page.get_by_role("button", name="Add to cart").first.click()
+    expect(page.get_by_role("heading", name="Cart")).to_be_visible()
+    page.get_by_role("button", name="Proceed to checkout").click()
+    expect(page.get_by_role("heading", name="Customer")).to_be_visible()
+
+
+def choose_existing_customer(page, name: str) -> None:
+    page.get_by_label(name).check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Service Details")).to_be_visible()
+
+
+def place_order(page, shot, name: str) -> None:
+    expect(page.get_by_role("heading", name="Review")).to_be_visible()
+    page.get_by_label("The customer has accepted the Microsoft Customer Agreement").check()
+    shot(f"{name}-review")
+    page.get_by_role("button", name="Place order").click()
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "completed", timeout=20000)
+
+
+def checkout_button(page):
+    return page.get_by_role("button", name="Checkout", exact=True)
+
+
+def test_reseller_new_tenant_with_required_billing_address(
+    page, shot, live_storefront, reseller_login, storefront_config
+):
+    storefront_config.sub_customers_billing_address = True
+    storefront_config.save()
+    base = live_storefront.url
+    sign_in(page, base, reseller_login.email)
+    add_to_cart_and_start(page)
+    page.get_by_label("A new customer").check()
+    page.get_by_label("Company name").fill("Tailwind Traders")
+    page.get_by_label("First name").fill("Sam")
+    page.get_by_label("Last name").fill("Smith")
+    page.get_by_label("Email").fill("sam@tailwind.example")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    expect(page.get_by_label("Company name")).to_have_value("Tailwind Traders")
+    shot("a-customer-billing-address-required")
+    page.get_by_label("Address line 1").fill("1 Microsoft Way")
+    page.get_by_label("City").fill("Redmond")
+    page.get_by_label("State or region").fill("WA")
+    page.get_by_label("Postal code").fill("98052")
+    page.get_by_label("Country").select_option("US")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Service Details")).to_be_visible()
+    page.get_by_label("Domain prefix").fill("tailwindtraders")
+    expect(page.locator("#domain-status")).to_contain_text("tailwindtraders.onmicrosoft.com is available.")
+    expect(page.get_by_label("MPN ID")).to_have_value("1234567")
+    page.get_by_label("MPN ID").focus()
+    page.get_by_label("Domain prefix").focus()
+    expect(page.locator("#mpn-status")).to_contain_text("Fabrikam IT Services")
+    expect(checkout_button(page)).to_be_enabled()
+    shot("a-service-details-new-tenant")
+    checkout_button(page).click()
+    place_order(page, shot, "a")
+    expect(page.locator("#admin-user-name")).to_have_text("admin@tailwindtraders.onmicrosoft.com")
+    shot("a-order-completed")
+    order = Order.objects.get()
+    assert order.tenant == "new" and order.partner_mpn_id == "1234567"
+
+
+def test_reseller_existing_tenant_with_custom_default_domain(
+    page, shot, live_storefront, reseller_login, sandbox
+):
+    base = live_storefront.url
+    sign_in(page, base, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    page.get_by_label("Domain prefix").fill("contoso")
+    expect(page.locator("#domain-status")).to_contain_text(
+        "already registered in Microsoft Portal by another tenant"
+    )
+    page.get_by_label("My customer is already using Office 365 service and he/she owns this domain").check()
+    link = page.get_by_label("Authorization link")
+    expect(link).to_have_value(re.compile(r"invType=IndirectResellerRelationship.*msppId=1234567"))
+    expect(checkout_button(page)).to_be_disabled()
+    shot("b-authorization-link")
+
+    page.get_by_role("button", name="Verify Authorization").click()
+    dialog = page.get_by_role("dialog", name="Verify Authorization")
+    expect(dialog.get_by_label("Default domain")).to_have_value("contoso.onmicrosoft.com")
+    expect(dialog.get_by_label("Default domain")).to_be_focused()
+    dialog.get_by_label("Default domain").fill("contoso.com")
+    dialog.get_by_role("button", name="Verify").click()
+    expect(dialog.locator("#verify-result")).to_contain_text("The authorization has not been completed yet")
+    shot("b-verify-not-yet")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(checkout_button(page)).to_be_disabled()
+
+    portal = page.context.new_page()
+    portal.goto(link.input_value())
+    portal.get_by_label("Your organization's domain").fill("contoso.com")
+    portal.get_by_role("button", name="Accept and authorize").click()
+    expect(portal.get_by_text("is now authorized")).to_be_visible()
+    portal.close()
+
+    page.get_by_role("button", name="Verify Authorization").click()
+    dialog.get_by_label("Default domain").fill("contoso.com")
+    dialog.get_by_role("button", name="Verify").click()
+    expect(page.locator("#authorization-status")).to_contain_text(
+        "The authorization is verified for contoso.com"
+    )
+    expect(checkout_button(page)).to_be_enabled()
+    shot("b-verified")
+    checkout_button(page).click()
+    place_order(page, shot, "b")
+    order = Order.objects.get()
+    assert order.tenant == "existing" and order.customer_tenant_id == "33333333-3333-4333-8333-000000000001"
+    cart = next(iter(sandbox.state.carts.values()))
+    assert cart["lineItems"][0]["participants"] == [{"key": "transaction_reseller", "value": "1234567"}]
+
+
+def test_direct_customer_existing_tenant(page, shot, live_storefront, direct_login, sandbox):
+    base = live_storefront.url
+    sign_in(page, base, direct_login.email)
+    add_to_cart_and_start(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Service Details")).to_be_visible()
+    page.get_by_label("Domain prefix").fill("woodgrove")
+    page.get_by_label("I am already using Office 365 service and I own this domain").check()
+    link = page.get_by_label("Authorization link")
+    expect(link).to_have_value(re.compile(r"invType=ResellerRelationship"))
+    expect(checkout_button(page)).to_be_disabled()
+    shot("c-direct-authorization-link")
+    portal = page.context.new_page()
+    portal.goto(link.input_value())
+    portal.get_by_label("Your organization's domain").fill("woodgrovebank.com")
+    portal.get_by_role("button", name="Accept and authorize").click()
+    expect(portal.get_by_text("is now authorized")).to_be_visible()
+    portal.close()
+    page.get_by_role("button", name="Verify Authorization").click()
+    dialog = page.get_by_role("dialog", name="Verify Authorization")
+    dialog.get_by_label("Default domain").fill("woodgrovebank.com")
+    dialog.get_by_role("button", name="Verify").click()
+    expect(checkout_button(page)).to_be_enabled()
+    checkout_button(page).click()
+    place_order(page, shot, "c")
+    order = Order.objects.get()
+    assert order.customer_tenant_id == "33333333-3333-4333-8333-000000000004"
+    assert order.partner_mpn_id == ""
+
+
+def test_unticked_box_with_a_taken_prefix_blocks_checkout(page, shot, live_storefront, reseller_login):
+    sign_in(page, live_storefront.url, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    page.get_by_label("Domain prefix").fill("wingtiptoys")
+    status = page.locator("#domain-status")
+    expect(status).to_contain_text("already registered in Microsoft Portal by another tenant")
+    expect(status).to_contain_text(
+        "follow the authorization process; otherwise choose another domain and retry"
+    )
+    expect(checkout_button(page)).to_be_disabled()
+    shot("d-domain-taken")
+
+
+def test_mpn_outside_the_network_shows_the_exact_yellow_warning(page, shot, live_storefront, reseller_login):
+    sign_in(page, live_storefront.url, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    page.get_by_label("Domain prefix").fill("brandnewtenant42")
+    expect(page.locator("#domain-status")).to_contain_text("is available")
+    page.get_by_label("MPN ID").fill("4567890")
+    page.get_by_label("Domain prefix").focus()
+    warning = page.locator("#mpn-status .warning")
+    expect(warning).to_have_text(EXACT_WARNING)
+    assert warning.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 244, 194)"
+    expect(checkout_button(page)).to_be_disabled()
+    shot("e-mpn-outside-network")
