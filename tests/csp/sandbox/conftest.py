@@ -1,0 +1,179 @@
+"""One sandbox server per test session, reset to the demo state before each test; no Django involved."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from csp.sandbox.server import SandboxServer
+
+DISTRIBUTOR_TENANT_ID = "d1570b00-0000-4000-8000-000000000001"
+FABRIKAM = "22222222-2222-4222-8222-222222222222"
+ADATUM = "22222222-2222-4222-8222-333333333333"
+LITWARE = "22222222-2222-4222-8222-444444444444"
+TAILSPIN = "22222222-2222-4222-8222-555555555555"
+CONTOSO = "33333333-3333-4333-8333-000000000001"
+WINGTIP = "33333333-3333-4333-8333-000000000002"
+WOODGROVE = "33333333-3333-4333-8333-000000000004"
+ALPINE = "33333333-3333-4333-8333-000000000005"
+
+
+class Api(requests.Session):
+    """A requests session rooted at the sandbox URL, optionally carrying a bearer token."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        super().__init__()
+        self.base_url = base_url
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.base_url + url if url.startswith("/") else url, *args, **kwargs)
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Accept pytest-django's --reuse-db (in pyproject addopts) when these tests run with `-p no:django`."""
+    if not pluginmanager.has_plugin("django"):
+        parser.addoption("--reuse-db", action="store_true", help="ignored: pytest-django is disabled")
+        parser.addini("DJANGO_SETTINGS_MODULE", "ignored: pytest-django is disabled")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[SandboxServer]:
+    sandbox = SandboxServer(host="127.0.0.1", port=0).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(server: SandboxServer) -> None:
+    server.state.reset()
+
+
+@pytest.fixture
+def anon(server: SandboxServer) -> Iterator[Api]:
+    with Api(server.url) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def token(server: SandboxServer) -> str:
+    answer = requests.post(
+        f"{server.url}/{DISTRIBUTOR_TENANT_ID}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+            "scope": "https://api.partnercenter.microsoft.com/.default",
+        },
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()["access_token"]
+
+
+@pytest.fixture
+def api(server: SandboxServer, token: str) -> Iterator[Api]:
+    with Api(server.url, token) as session:
+        yield session
+
+
+def customer_body(prefix: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "enableGDAPByDefault": False,
+        "CompanyProfile": {"Domain": f"{prefix}.onmicrosoft.com", "CompanyName": "Fourth Coffee"},
+        "BillingProfile": {
+            "Email": "it@fourthcoffee.com",
+            "Culture": "en-US",
+            "Language": "en",
+            "CompanyName": "Fourth Coffee",
+            "DefaultAddress": {
+                "Country": "US",
+                "City": "Redmond",
+                "State": "WA",
+                "AddressLine1": "1 Microsoft Way",
+                "PostalCode": "98052",
+                "FirstName": "Jane",
+                "LastName": "Doe",
+                "PhoneNumber": "4255550101",
+            },
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def cart_body(mpn_id: str | None = "1234567", **line: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": 0,
+        "catalogItemId": "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ",
+        "quantity": 2,
+        "billingCycle": "monthly",
+        "termDuration": "P1Y",
+    }
+    if mpn_id:
+        item["participants"] = [{"key": "transaction_reseller", "value": mpn_id}]
+    item.update(line)
+    return {"PartnerOnRecordAttestationAccepted": True, "lineItems": [item]}
+
+
+def mca_body(api: Api) -> dict[str, Any]:
+    template = api.get("/v1/agreements?agreementType=MicrosoftCustomerAgreement").json()["items"][0][
+        "templateId"
+    ]
+    return {
+        "primaryContact": {"firstName": "Jane", "lastName": "Doe", "email": "jane@fourthcoffee.com"},
+        "templateId": template,
+        "dateAgreed": "2024-01-01T00:00:00Z",
+        "type": "MicrosoftCustomerAgreement",
+    }
+
+
+class WebhookReceiver:
+    """A tiny local HTTP endpoint that records what it receives."""
+
+    def __init__(self) -> None:
+        self.received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.put((CaseInsensitiveDict(self.headers.items()), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/csp/webhooks/partner-center/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def next(self, timeout: float = 5) -> tuple[dict[str, str], bytes, dict[str, Any]]:
+        headers, body = self.received.get(timeout=timeout)
+        return headers, body, json.loads(body)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    hook = WebhookReceiver()
+    yield hook
+    hook.close()
