@@ -1,0 +1,277 @@
+"""Admin for the distributor's Partner Center connection, tenant authorizations and the reseller network."""
+
+import logging
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+
+from .models import (
+    AuthorizationTransition,
+    CloudServicesSettings,
+    IndirectReseller,
+    PartnerCenterCall,
+    TenantAuthorization,
+)
+
+logger = logging.getLogger(__name__)
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class SingletonModelAdmin(admin.ModelAdmin):
+    """Admin for a one-row model with a `load()` classmethod: no list, no second row, no delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not self.model.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        obj = self.model.load()
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        return HttpResponseRedirect(url)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Records written by the system (the worker, Partner Center): staff look, nobody edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def configured(value: str) -> str:
+    return "configured" if value else "not set"
+
+
+class CloudServicesSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CloudServicesSettings
+        fields = [
+            "distributor_name",
+            "environment",
+            "distributor_tenant_id",
+            "distributor_mpn_id",
+            "polling_interval_minutes",
+            "authorization_expiry_days",
+            "network_refresh_minutes",
+        ]
+
+    def clean_distributor_tenant_id(self) -> str:
+        value = self.cleaned_data["distributor_tenant_id"].strip().lower()
+        if not GUID_RE.match(value):
+            raise forms.ValidationError(
+                "Enter the tenant id as a GUID, for example d1570b00-0000-4000-8000-000000000001."
+            )
+        return value
+
+    def clean_distributor_mpn_id(self) -> str:
+        value = self.cleaned_data["distributor_mpn_id"].strip()
+        if not value.isdigit():
+            raise forms.ValidationError("The MPN ID has digits only, for example 5123456.")
+        return value
+
+    def clean_polling_interval_minutes(self) -> int:
+        value = self.cleaned_data["polling_interval_minutes"]
+        if value < 1:
+            raise forms.ValidationError("Check at least every minute or more: enter 1 or more.")
+        return value
+
+    def clean_authorization_expiry_days(self) -> int:
+        value = self.cleaned_data["authorization_expiry_days"]
+        if value < 1:
+            raise forms.ValidationError("Pending authorizations must live at least one day.")
+        return value
+
+
+@admin.register(CloudServicesSettings)
+class CloudServicesSettingsAdmin(SingletonModelAdmin):
+    form = CloudServicesSettingsForm
+    fieldsets = [
+        (
+            "Distributor",
+            {"fields": ["distributor_name", "distributor_tenant_id", "distributor_mpn_id"]},
+        ),
+        (
+            "Partner Center",
+            {
+                "fields": [
+                    "environment",
+                    "partner_center_mode",
+                    "client_secret_status",
+                    "refresh_token_status",
+                ],
+                "description": "Secrets come from the environment only and are never shown here.",
+            },
+        ),
+        (
+            "Background checks",
+            {"fields": ["polling_interval_minutes", "authorization_expiry_days", "network_refresh_minutes"]},
+        ),
+    ]
+    readonly_fields = ["partner_center_mode", "client_secret_status", "refresh_token_status"]
+
+    @admin.display(description="Partner Center mode")
+    def partner_center_mode(self, obj) -> str:
+        mode = settings.PARTNER_CENTER_MODE
+        return "sandbox (the bundled stand-in for Microsoft)" if mode == "sandbox" else mode
+
+    @admin.display(description="Client secret (PARTNER_CENTER_CLIENT_SECRET)")
+    def client_secret_status(self, obj) -> str:
+        return configured(settings.PARTNER_CENTER_CLIENT_SECRET)
+
+    @admin.display(description="Refresh token (PARTNER_CENTER_REFRESH_TOKEN)")
+    def refresh_token_status(self, obj) -> str:
+        return configured(settings.PARTNER_CENTER_REFRESH_TOKEN)
+
+
+class AuthorizationTransitionInline(admin.TabularInline):
+    model = AuthorizationTransition
+    fields = ["created_at", "from_status", "to_status", "actor", "user", "microsoft_answer"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "status change"
+    verbose_name_plural = "Status history"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(TenantAuthorization)
+class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "initial_domain",
+        "status",
+        "kind",
+        "organization",
+        "end_customer",
+        "customer_tenant_id",
+        "created_at",
+        "expires_at",
+        "last_checked_at",
+    ]
+    list_filter = ["status", "kind", "organization__kind", "created_at", "expires_at"]
+    search_fields = [
+        "domain_prefix",
+        "default_domain",
+        "customer_tenant_id",
+        "reseller_mpn_id",
+        "organization__company_name",
+        "end_customer__company_name",
+        "requested_by__email",
+    ]
+    list_select_related = ["organization", "end_customer"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["status", "kind", "organization", "end_customer", "requested_by"]}),
+        (
+            "Tenant",
+            {"fields": ["domain_prefix", "default_domain", "customer_tenant_id"]},
+        ),
+        ("Reseller", {"fields": ["reseller_mpn_id", "reseller_tenant_id"]}),
+        (
+            "Checks",
+            {
+                "fields": [
+                    "created_at",
+                    "expires_at",
+                    "verified_at",
+                    "last_checked_at",
+                    "next_check_at",
+                    "check_attempts",
+                    "last_message",
+                ]
+            },
+        ),
+    ]
+    inlines = [AuthorizationTransitionInline]
+    actions = ["check_now"]
+
+    @admin.display(description="Initial domain", ordering="domain_prefix")
+    def initial_domain(self, obj: TenantAuthorization) -> str:
+        return obj.initial_domain
+
+    def has_check_permission(self, request: HttpRequest) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Check now", permissions=["check"])
+    def check_now(self, request: HttpRequest, queryset) -> None:
+        """Ask Partner Center now whether the customers accepted the selected pending authorizations."""
+        from csp.errors import StorefrontError
+        from csp.services import tenant_authorization_check_now
+
+        pending = list(queryset.filter(status=TenantAuthorization.Status.PENDING))
+        skipped = queryset.count() - len(pending)
+        checked = 0
+        for authorization in pending:
+            try:
+                result = tenant_authorization_check_now(
+                    authorization_id=authorization.id, actor="admin", user_id=request.user.id
+                )
+            except StorefrontError as exc:
+                logger.warning("Admin check of tenant authorization %s failed: %s", authorization.id, exc)
+                self.message_user(
+                    request, f"Check of {authorization.initial_domain} failed: {exc.message}", messages.ERROR
+                )
+                continue
+            checked += 1
+            authorization.refresh_from_db(fields=["status"])
+            if authorization.status != TenantAuthorization.Status.VERIFIED and getattr(result, "message", ""):
+                self.message_user(request, f"Still pending, {authorization.initial_domain}: {result.message}")
+        if checked:
+            verified = TenantAuthorization.objects.filter(
+                id__in=[a.id for a in pending], status=TenantAuthorization.Status.VERIFIED
+            ).count()
+            self.message_user(
+                request,
+                f"Checked {checked} pending authorization(s) with Partner Center: {verified} verified.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request, f"Skipped {skipped} authorization(s) that are no longer pending.", messages.WARNING
+            )
+
+
+@admin.register(IndirectReseller)
+class IndirectResellerAdmin(ReadOnlyModelAdmin):
+    list_display = ["name", "mpn_id", "tenant_id", "state", "agreement_signed", "in_network", "refreshed_at"]
+    list_filter = ["state", "agreement_signed", "location"]
+    search_fields = ["name", "mpn_id", "tenant_id"]
+
+    @admin.display(description="In network", boolean=True)
+    def in_network(self, obj: IndirectReseller) -> bool:
+        return obj.in_network
+
+
+@admin.register(PartnerCenterCall)
+class PartnerCenterCallAdmin(ReadOnlyModelAdmin):
+    list_display = [
+        "created_at",
+        "operation",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "error_code",
+        "request_id",
+    ]
+    list_filter = ["operation", "method", "status", "error_code"]
+    search_fields = ["request_id", "correlation_id", "path", "operation", "error_code"]
+    date_hierarchy = "created_at"

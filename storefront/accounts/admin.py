@@ -1,0 +1,148 @@
+"""Admin for organisations (resellers and direct customers) and their users, who sign in with email."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.http import HttpRequest
+
+from billing.models import BillingProfile
+
+from .models import Organization, User
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = [
+            "company_name",
+            "kind",
+            "mpn_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            *BillingProfile.ADDRESS_FIELDS,
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        mpn_id = (cleaned.get("mpn_id") or "").strip()
+        if kind == Organization.Kind.RESELLER:
+            if not mpn_id:
+                self.add_error("mpn_id", "A reseller needs its MPN ID (Microsoft Partner ID).")
+            elif not mpn_id.isdigit():
+                self.add_error("mpn_id", "The MPN ID has digits only, for example 1234567.")
+        elif kind == Organization.Kind.DIRECT and mpn_id:
+            self.add_error("mpn_id", "A direct customer has no MPN ID: leave it empty.")
+        cleaned["mpn_id"] = mpn_id
+        return cleaned
+
+
+class OrganizationUserInline(admin.TabularInline):
+    model = User
+    fields = ["email", "first_name", "last_name", "is_active", "last_login"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "Users"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationForm
+    list_display = ["company_name", "kind", "mpn_id", "email", "country", "user_count", "created_at"]
+    list_filter = ["kind", "country", "created_at"]
+    search_fields = ["company_name", "mpn_id", "email", "users__email"]
+    fieldsets = [
+        (None, {"fields": ["company_name", "kind", "mpn_id"]}),
+        ("Contact", {"fields": ["first_name", "last_name", "email", "phone"]}),
+        (
+            "Billing address",
+            {"fields": ["address_line1", "address_line2", "city", "state", "postal_code", "country"]},
+        ),
+    ]
+    inlines = [OrganizationUserInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(user_count=Count("users", distinct=True))
+
+    @admin.display(description="Users", ordering="user_count")
+    def user_count(self, obj: Organization) -> int:
+        return obj.user_count
+
+
+def clean_unique_email(form: forms.ModelForm) -> str:
+    email = form.cleaned_data["email"].strip().lower()
+    others = User.objects.filter(email__iexact=email)
+    if form.instance.pk:
+        others = others.exclude(pk=form.instance.pk)
+    if others.exists():
+        raise forms.ValidationError("A user with this email already exists.")
+    return email
+
+
+class UserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "organization")
+
+    def clean_email(self) -> str:
+        return clean_unique_email(self)
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        return clean_unique_email(self)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        ("Organisation", {"fields": ["organization"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "organization", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "organization",
+        "organization_kind",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "organization__kind", "groups"]
+    search_fields = ["email", "first_name", "last_name", "organization__company_name", "organization__mpn_id"]
+    list_select_related = ["organization"]
+    ordering = ["email"]
+    autocomplete_fields = ["organization"]
+
+    @admin.display(description="Kind", ordering="organization__kind")
+    def organization_kind(self, obj: User) -> str:
+        if obj.organization_id:
+            return obj.organization.get_kind_display()
+        return "Staff" if obj.is_staff else "—"

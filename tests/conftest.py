@@ -1,0 +1,83 @@
+"""Shared fixtures: fixed personas, the two settings rows, and the rules for tests that need real services."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from csp.models import CloudServicesSettings
+from storefront.configuration.models import StorefrontConfiguration
+from tests.factories import DirectCustomerFactory, OrganizationFactory, UserFactory
+
+
+def services_required() -> bool:
+    """CI sets STOREFRONT_REQUIRE_SERVICES=1: a missing service is then a failure, never a silent skip."""
+    return os.environ.get("STOREFRONT_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(reason: str) -> None:
+    if services_required():
+        pytest.fail(
+            f"{reason} (STOREFRONT_REQUIRE_SERVICES=1, so this is a failure, not a skip)", pytrace=False
+        )
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if engine != "django.db.backends.postgresql":
+            _missing_service(f"needs PostgreSQL: set DATABASE_URL=postgres://... (the database is {engine})")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL.startswith(("redis://", "rediss://")):
+        _missing_service("needs Redis: set REDIS_URL=redis://...")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs seconds per user; tests only need passwords to check."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def reseller(db):
+    """The reseller organisation that `owner` and `teammate` belong to."""
+    return OrganizationFactory(company_name="Fabrikam IT Services", mpn_id="1234567")
+
+
+@pytest.fixture
+def owner(reseller):
+    return UserFactory(email="owner@fabrikam.example", organization=reseller)
+
+
+@pytest.fixture
+def teammate(reseller):
+    return UserFactory(email="teammate@fabrikam.example", organization=reseller)
+
+
+@pytest.fixture
+def outsider(db):
+    """A user of another reseller: must never see the owner's customers, authorizations or orders."""
+    other = OrganizationFactory(company_name="Adatum Cloud Partners", mpn_id="2345678")
+    return UserFactory(email="outsider@adatum.example", organization=other)
+
+
+@pytest.fixture
+def direct_user(db):
+    organization = DirectCustomerFactory(company_name="Woodgrove Bank")
+    return UserFactory(email="buyer@woodgrove.example", organization=organization)
+
+
+@pytest.fixture
+def staff_user(db):
+    """A distributor admin (staff and superuser, no organisation)."""
+    return UserFactory(email="admin@northwind.example", staff=True)
+
+
+@pytest.fixture
+def storefront_config(db) -> StorefrontConfiguration:
+    return StorefrontConfiguration.load()
+
+
+@pytest.fixture
+def cloud_settings(db) -> CloudServicesSettings:
+    return CloudServicesSettings.load()
