@@ -275,3 +275,6 @@ class PartnerCenterCallAdmin(ReadOnlyModelAdmin):
     list_filter = ["operation", "method", "status", "error_code"]
     search_fields = ["request_id", "correlation_id", "path", "operation", "error_code"]
     date_hierarchy = "created_at"
+
+
+from csp import admin_gdap  # noqa: E402, F401

@@ -190,3 +190,133 @@ class TokenCache(models.Model):
     name = models.CharField(max_length=40, unique=True)
     data = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# GDAP and webhooks ----------------------------------------------------------------------------------------------
+
+
+class GdapRoleTemplate(models.Model):
+    """A set of Entra roles the distributor offers when a reseller asks for admin access (GDAP)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    roles = models.JSONField(
+        default=list,
+        help_text='A list of {"name": "Directory Readers", "role_definition_id": "88d8e3e3-..."} '
+        "(Entra built-in role template ids).",
+    )
+    is_default = models.BooleanField(default=False, help_text="Preselected for resellers.")
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = "GDAP role template"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def role_definition_ids(self) -> list[str]:
+        return [str(role.get("role_definition_id", "")).lower() for role in self.roles or []]
+
+    @property
+    def includes_global_administrator(self) -> bool:
+        from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
+
+        return GLOBAL_ADMINISTRATOR_ROLE_ID in self.role_definition_ids
+
+
+class GdapRequest(models.Model):
+    """A reseller's request for delegated admin access to one customer tenant, followed until active."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        CREATED = "created", "Created"
+        APPROVAL_PENDING = "approvalPending", "Waiting for the customer's approval"
+        APPROVED = "approved", "Approved"
+        ACTIVATING = "activating", "Activating"
+        ACTIVE = "active", "Active"
+        EXPIRING = "expiring", "Expiring"
+        EXPIRED = "expired", "Expired"
+        TERMINATION_REQUESTED = "terminationRequested", "Termination requested"
+        TERMINATING = "terminating", "Terminating"
+        TERMINATED = "terminated", "Terminated"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="gdap_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    customer_tenant_id = models.CharField(max_length=36, db_index=True)
+    customer_name = models.CharField(max_length=255)
+    role_template = models.ForeignKey(GdapRoleTemplate, on_delete=models.PROTECT, related_name="requests")
+    roles = models.JSONField(default=list, help_text="The roles requested, as the template had them.")
+    display_name = models.CharField(max_length=50, unique=True)
+    duration_days = models.PositiveIntegerField(default=730)
+    auto_extend = models.BooleanField(default=False)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.REQUESTED)
+    relationship_id = models.CharField(max_length=80, blank=True, db_index=True)
+    approval_link = models.URLField(max_length=1000, blank=True)
+    etag = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The approval deadline, then the end of the relationship."
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    check_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "GDAP request"
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in GDAP_OPEN_STATUSES
+
+
+GDAP_OPEN_STATUSES = (
+    GdapRequest.Status.CREATED,
+    GdapRequest.Status.APPROVAL_PENDING,
+    GdapRequest.Status.APPROVED,
+    GdapRequest.Status.ACTIVATING,
+)
+
+
+class WebhookDelivery(models.Model):
+    """One delivery Partner Center (or someone pretending) sent us, kept whether or not it was trusted."""
+
+    class Status(models.TextChoices):
+        REJECTED = "rejected", "Rejected (signature)"
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    event_name = models.CharField(max_length=100, blank=True, db_index=True)
+    resource_uri = models.CharField(max_length=1000, blank=True)
+    resource_name = models.CharField(max_length=200, blank=True)
+    signature_valid = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    result = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_name or 'unknown event'} at {self.received_at:%Y-%m-%d %H:%M:%S}"

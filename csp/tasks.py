@@ -45,3 +45,35 @@ def authorizations_expire() -> int:
     from csp import services
 
     return services.tenant_authorizations_expire_due()
+
+
+@shared_task
+def authorizations_poll() -> dict[str, int]:
+    """One polling pass over the due pending authorizations (beat runs it every minute)."""
+    from csp import polling
+
+    return polling.authorizations_poll_pass().as_dict()
+
+
+@shared_task(acks_late=True)
+def webhook_process(delivery_id: int) -> str:
+    """Re-checks with Partner Center what a signed webhook delivery names."""
+    from csp import webhooks
+
+    return webhooks.webhook_process(delivery_id=delivery_id).status
+
+
+@shared_task(acks_late=True)
+def gdap_request_refresh(gdap_request_id: int) -> str:
+    """Follows one GDAP request's status at Microsoft."""
+    from csp import gdap
+
+    return gdap.gdap_request_refresh(gdap_request_id=gdap_request_id).status
+
+
+@shared_task
+def gdap_requests_follow() -> int:
+    """Follows every open GDAP request whose next check is due."""
+    from csp import gdap
+
+    return gdap.gdap_requests_follow()

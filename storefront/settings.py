@@ -236,3 +236,13 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Celery beat: background verification, network cache, expiry and GDAP follow-up ------------------------------
+# The polling pass runs every minute but only checks the authorizations whose next_check_at is due (the
+# configured polling interval, with backoff), so a frequent beat costs nothing when nothing is due.
+CELERY_BEAT_SCHEDULE = {
+    "poll-pending-authorizations": {"task": "csp.tasks.authorizations_poll", "schedule": 60.0},
+    "refresh-reseller-network": {"task": "csp.tasks.network_refresh", "schedule": 30 * 60.0},
+    "expire-authorizations": {"task": "csp.tasks.authorizations_expire", "schedule": 60 * 60.0},
+    "follow-gdap-requests": {"task": "csp.tasks.gdap_requests_follow", "schedule": 5 * 60.0},
+}

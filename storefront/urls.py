@@ -12,5 +12,8 @@ urlpatterns = [
     path("orders/", include("storefront.orders.urls")),
     path("dashboard/", include("storefront.dashboard.urls")),
     path("accounts/", include("storefront.accounts.urls")),
+    path("gdap/", include("storefront.gdap.urls")),
+    path("csp/", include("csp.urls")),
     path("admin/", admin.site.urls),
+    path("", include("storefront.api.urls")),
 ]
