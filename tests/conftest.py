@@ -9,6 +9,8 @@ from csp.models import CloudServicesSettings
 from storefront.configuration.models import StorefrontConfiguration
 from tests.factories import DirectCustomerFactory, OrganizationFactory, UserFactory
 
+pytest_plugins = ["tests.pc_sandbox"]
+
 
 def services_required() -> bool:
     """CI sets STOREFRONT_REQUIRE_SERVICES=1: a missing service is then a failure, never a silent skip."""

@@ -4,7 +4,6 @@ import requests
 from storefront.celery import app as celery_app
 from storefront.checkout.services import checkout_draft_get
 from tests.factories import EndCustomerFactory, ProductFactory
-from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
 
 FABRIKAM_TENANT = "22222222-2222-4222-8222-222222222222"
 CONTOSO_TENANT = "33333333-3333-4333-8333-000000000001"
