@@ -1,24 +1,82 @@
-"""The buyer's dashboard: open checkouts, tenant authorizations and recent orders."""
+"""The buyer's dashboard: open checkouts, tenant authorizations (with check now and resend) and recent orders."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from billing.selectors import orders_for
-from csp.selectors import tenant_authorizations_for
+from csp import services as csp_services
+from csp.errors import StorefrontError
+from csp.selectors import tenant_authorization_get, tenant_authorizations_for
 from storefront.checkout.models import CheckoutDraft
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     organization_id = request.user.organization_id
-    authorizations = list(tenant_authorizations_for(organization_id=organization_id)[:100])
+    authorizations = list(
+        tenant_authorizations_for(organization_id=organization_id).select_related("organization")[:200]
+    )
     context = {
-        "drafts": CheckoutDraft.objects.filter(user=request.user, status=CheckoutDraft.Status.OPEN),
+        "drafts": CheckoutDraft.objects.filter(
+            user=request.user, status=CheckoutDraft.Status.OPEN
+        ).select_related("end_customer"),
         "pending": [a for a in authorizations if a.status == "pending"],
         "closed": [a for a in authorizations if a.status != "pending"],
         "orders": orders_for(organization_id=organization_id)[:20],
         "now": timezone.now(),
     }
     return render(request, "dashboard/home.html", context)
+
+
+@login_required
+@require_POST
+def authorization_check_now(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Asks Microsoft now rather than waiting for the worker's next pass."""
+    authorization = tenant_authorization_get(
+        organization_id=request.user.organization_id, authorization_id=authorization_id
+    )
+    try:
+        result = csp_services.tenant_authorization_check_now(
+            authorization_id=authorization.pk, actor="user", user_id=request.user.pk
+        )
+    except StorefrontError as error:
+        messages.error(request, error.message)
+    else:
+        (messages.success if result.verified else messages.warning)(
+            request, f"{authorization.default_domain}: {result.message}"
+        )
+    return redirect("dashboard:home")
+
+
+@login_required
+@require_POST
+def authorization_resend(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Sends the authorization link again to the customer's administrator."""
+    authorization = tenant_authorization_get(
+        organization_id=request.user.organization_id, authorization_id=authorization_id
+    )
+    email = request.POST.get("admin_email", "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        messages.error(request, "Enter the administrator's email address, for example admin@contoso.com.")
+        return redirect("dashboard:home")
+    body = render_to_string(
+        "checkout/email_authorization_link.txt",
+        {"authorization": authorization, "organization": authorization.organization},
+        request=request,
+    )
+    subject = f"{authorization.organization.company_name} asks you to authorize your Microsoft cloud services partner"
+    send_mail(subject, body, None, [email])
+    messages.success(
+        request, f"We emailed the authorization link for {authorization.default_domain} to {email}."
+    )
+    return redirect("dashboard:home")
