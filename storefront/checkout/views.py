@@ -21,6 +21,7 @@ from storefront.checkout.forms import AgreementForm
 from storefront.checkout.models import CheckoutDraft
 from storefront.customers.forms import EndCustomerForm, OrganizationProfileForm
 from storefront.customers.models import EndCustomer
+from storefront.customers.services import billing_profile_form_confirm
 
 
 def _buyer_required(view):
@@ -117,7 +118,7 @@ def customer(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             if choice == "new":
                 form = EndCustomerForm(data=request.POST, address_required=address_required, prefix="new")
-                if form.is_valid():
+                if billing_profile_form_confirm(form):
                     end_customer = form.save(commit=False)
                     end_customer.reseller = organization
                     end_customer.save()
@@ -134,7 +135,7 @@ def customer(request: HttpRequest) -> HttpResponse:
                         form = EndCustomerForm(
                             data=request.POST, instance=end_customer, address_required=True, prefix="new"
                         )
-                        if form.is_valid():
+                        if billing_profile_form_confirm(form):
                             return _customer_chosen(draft, form.save())
                         messages.error(
                             request,
@@ -155,7 +156,7 @@ def customer(request: HttpRequest) -> HttpResponse:
     form = OrganizationProfileForm(
         data=request.POST if request.method == "POST" else None, instance=organization, address_required=True
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and billing_profile_form_confirm(form):
         form.save()
         draft.customer_confirmed = True
         draft.save(update_fields=["customer_confirmed", "updated_at"])

@@ -2,11 +2,28 @@
 
 from typing import Any
 
+from csp import services as csp_services
 from csp.errors import InvalidInput
 from storefront.accounts.models import Organization
 from storefront.checkout.services import billing_address_required
-from storefront.customers.forms import EndCustomerForm
+from storefront.customers.forms import ADDRESS_REQUIRED, BillingProfileForm, EndCustomerForm
 from storefront.customers.models import EndCustomer
+
+
+def billing_profile_form_confirm(form: BillingProfileForm) -> bool:
+    """A valid form whose complete address Microsoft also accepts; its problem is shown next to Address line 1."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    if not all(data.get(name) for name in ADDRESS_REQUIRED):
+        return True
+    problem = csp_services.billing_address_problem(
+        address={name: str(data.get(name) or "") for name in (*ADDRESS_REQUIRED, "address_line2", "state")}
+    )
+    if problem:
+        form.add_error("address_line1", problem)
+        return False
+    return True
 
 
 def end_customer_create(*, reseller: Organization, data: dict[str, Any]) -> EndCustomer:
@@ -14,7 +31,7 @@ def end_customer_create(*, reseller: Organization, data: dict[str, Any]) -> EndC
     if not reseller.is_reseller:
         raise InvalidInput("Only resellers have end-customers.")
     form = EndCustomerForm(data=data, address_required=billing_address_required(reseller))
-    if not form.is_valid():
+    if not billing_profile_form_confirm(form):
         fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         first_field, first_messages = next(iter(fields.items()))
         raise InvalidInput(f"{first_field}: {first_messages[0]}", fields=fields)

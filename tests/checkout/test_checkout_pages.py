@@ -311,3 +311,52 @@ def test_emailing_the_link_to_the_administrator(client, owner, owner_draft, sand
     client.post(url, {"admin_email": "admin@contoso.com"}, HTTP_HX_REQUEST="true")
     assert len(mailoutbox) == 1
     assert authorization.authorization_link in mailoutbox[0].body
+
+
+def test_customer_step_shows_microsofts_address_suggestion_next_to_the_field(client, owner, product, sandbox):
+    client.force_login(owner)
+    client.post(reverse("checkout:cart_add", args=[product.pk]))
+    data = {
+        "end_customer": "new",
+        "new-company_name": "Tailwind Traders",
+        "new-first_name": "Sam",
+        "new-last_name": "Smith",
+        "new-email": "sam@tailwind.example",
+        "new-address_line1": "Microsoft Way",
+        "new-city": "Redmond",
+        "new-state": "WA",
+        "new-postal_code": "98052",
+        "new-country": "US",
+    }
+    response = client.post(reverse("checkout:customer"), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Microsoft could not confirm this address. Did you mean:" in page
+    assert 'value="Microsoft Way"' in page
+    data["new-address_line1"] = "1 Microsoft Way"
+    assert client.post(reverse("checkout:customer"), data)["Location"] == reverse("checkout:service_details")
+
+
+def test_direct_customer_confirms_its_details_with_an_address(client, direct_user, product, sandbox):
+    client.force_login(direct_user)
+    client.post(reverse("checkout:cart_add", args=[product.pk]))
+    organization = direct_user.organization
+    data = {
+        "company_name": organization.company_name,
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "email": "ann@woodgrove.example",
+        "phone": "",
+        "address_line1": "",
+        "address_line2": "",
+        "city": "",
+        "state": "",
+        "postal_code": "",
+        "country": "",
+    }
+    response = client.post(reverse("checkout:customer"), data)
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    data.update(address_line1="1 Main Street", city="Seattle", state="wa", postal_code="98101", country="US")
+    assert client.post(reverse("checkout:customer"), data)["Location"] == reverse("checkout:service_details")
+    organization.refresh_from_db()
+    assert organization.state == "WA"
