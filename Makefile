@@ -8,7 +8,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 ARGS ?=
 PROCESSES ?=
 
-.PHONY: help venv run test lint format migrate seed
+.PHONY: help venv run test lint format migrate seed screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,3 +43,6 @@ lint: venv ## ruff check and ruff format --check
 format: venv ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+screenshots: venv ## Refresh docs/screenshots/ from the browser journeys
+	SAVE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q

@@ -10,7 +10,7 @@ from storefront.celery import app as celery_app
 from tests.factories import EndCustomerFactory, ProductFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct-horse-42"
 
 
@@ -48,12 +48,14 @@ def page(browser):
 
 
 @pytest.fixture
-def shot(page):
-    """Saves a screenshot of a key screen under docs/screenshots/ for the README."""
+def shot(page, tmp_path):
+    """Screenshots of the key screens; `SAVE_SCREENSHOTS=1` refreshes the README's copies in docs/screenshots/."""
+    folder = DOCS_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") == "1" else tmp_path
 
     def save(name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        assert (folder / f"{name}.png").stat().st_size > 0
 
     return save
 
