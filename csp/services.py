@@ -126,15 +126,20 @@ def mpn_outside_network_message() -> str:
     return MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor=CloudServicesSettings.load().distributor_name)
 
 
-def network_refresh() -> int:
-    """Reads the distributor's indirect resellers and their agreement status into the local network cache."""
+def network_refresh(*, agreement_for_mpn_id: str | None = None) -> int:
+    """Reads the distributor's indirect resellers into the local network cache.
+
+    The worker's full refresh asks every active reseller's agreement status; a cache miss on the hot path passes
+    `agreement_for_mpn_id` so only that one reseller's agreement is asked.
+    """
     client = partner_center()
     resellers = _call("read the reseller network", client.indirect_resellers)
     now = timezone.now()
-    known = {r.tenant_id: r for r in IndirectReseller.objects.all()}
+    known = {r.tenant_id: r.agreement_signed for r in IndirectReseller.objects.all()}
     for reseller in resellers:
-        signed = known[reseller.tenant_id].agreement_signed if reseller.tenant_id in known else None
-        if reseller.state.lower() == "active":
+        signed = known.get(reseller.tenant_id)
+        wanted = agreement_for_mpn_id is None or reseller.mpn_id == agreement_for_mpn_id
+        if wanted and reseller.state.lower() == "active":
             try:
                 signed = client.agreement_signed(tenant_id=reseller.tenant_id)
             except PartnerCenterError as error:
@@ -154,10 +159,20 @@ def network_refresh() -> int:
     return len(resellers)
 
 
+MPN_MISS_CACHE_SECONDS = 300
+
+
 def _network_entry_live(mpn_id: str) -> IndirectReseller | None:
-    """A cache miss: re-reads the network and the one reseller's agreement, then answers from the cache."""
-    network_refresh()
-    return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
+    """A cache miss: re-reads the network and that one reseller's agreement; an unknown MPN ID is remembered
+    for a few minutes so typing mistakes do not make Microsoft enumerate the network again and again."""
+    miss_key = f"csp:mpn-miss:{settings.PARTNER_CENTER_MODE}:{mpn_id}"
+    if cache.get(miss_key):
+        return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
+    network_refresh(agreement_for_mpn_id=mpn_id)
+    entry = IndirectReseller.objects.filter(mpn_id=mpn_id).first()
+    if entry is None:
+        cache.set(miss_key, True, MPN_MISS_CACHE_SECONDS)
+    return entry
 
 
 def mpn_id_check(*, mpn_id: str) -> MpnCheck:

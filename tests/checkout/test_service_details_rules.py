@@ -239,3 +239,17 @@ def test_guarded_transition_refuses_leaving_a_final_state(sandbox, owner):
     authorization.refresh_from_db()
     with pytest.raises(InvalidInput):
         services.tenant_authorization_expire(authorization=authorization)
+
+
+def test_cold_mpn_check_asks_the_network_pages_and_one_agreement(sandbox):
+    before = partner_center().call_count
+    assert services.mpn_id_check(mpn_id="1234567").valid
+    assert partner_center().call_count - before == 2 + 1
+
+
+def test_unknown_mpn_is_remembered_so_typos_do_not_enumerate_the_network_again(sandbox):
+    before = partner_center().call_count
+    assert not services.mpn_id_check(mpn_id="7654321").valid
+    assert partner_center().call_count - before == 2
+    assert not services.mpn_id_check(mpn_id="7654321").valid
+    assert partner_center().call_count - before == 2
