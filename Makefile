@@ -8,7 +8,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 ARGS ?=
 PROCESSES ?=
 
-.PHONY: help venv run test lint format migrate seed screenshots
+.PHONY: help venv run test lint format migrate seed screenshots bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,3 +46,6 @@ format: venv ## Fix what ruff can fix and format the code
 
 screenshots: venv ## Refresh docs/screenshots/ from the browser journeys
 	SAVE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
+
+bench: venv ## Benchmarks on PostgreSQL and Redis behind gunicorn; prints the table (see bench/RESULTS.md)
+	$(BIN)/python bench/run.py

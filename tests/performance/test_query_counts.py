@@ -1,0 +1,49 @@
+"""SQL queries per page are exact and stay flat as the catalog and the authorizations grow."""
+
+import pytest
+
+from bench import measure
+from storefront.checkout.models import CheckoutDraft
+
+pytestmark = pytest.mark.django_db
+
+# Exact counts for a signed-in reseller with a draft ready for Review (session, user, draft, page data).
+EXPECTED = {
+    "catalog": 5,
+    "cart": 6,
+    "customer": 11,
+    "service_details": 13,
+    "domain_check": 10,
+    "review": 10,
+    "dashboard": 7,
+    "orders": 5,
+}
+
+
+@pytest.fixture
+def ready_client(client, owner, owner_draft, sandbox):
+    CheckoutDraft.objects.filter(pk=owner_draft.pk).update(domain_prefix="flatco", mpn_id="1234567")
+    owner_draft.refresh_from_db()
+    measure.warm_up()
+    client.force_login(owner)
+    return client, owner_draft
+
+
+def test_queries_per_page_are_exact_and_flat_from_10_to_1000_products(ready_client):
+    client, draft = ready_client
+    measure.grow_products(10)
+    small = measure.page_queries(client, draft)
+    measure.grow_products(990)
+    large = measure.page_queries(client, draft)
+    assert small == EXPECTED
+    assert large == small
+
+
+def test_queries_per_page_are_flat_from_10_to_10000_authorizations(ready_client, owner):
+    client, draft = ready_client
+    measure.grow_authorizations(owner.organization, 10)
+    small = measure.page_queries(client, draft)
+    measure.grow_authorizations(owner.organization, 9990)
+    large = measure.page_queries(client, draft)
+    assert small == EXPECTED
+    assert large == small
