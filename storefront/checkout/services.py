@@ -192,10 +192,11 @@ def service_details_evaluate(
     """Saves what the buyer typed on the draft, then checks the prefix, the MPN ID and the authorization."""
     organization = draft.organization
     is_reseller = organization.is_reseller
-    draft.domain_prefix = (domain_prefix or "").strip()[:64]
+    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
+    draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
     draft.existing_tenant = bool(existing_tenant)
     if is_reseller:
-        draft.mpn_id = (mpn_id or "").strip()[:40]
+        draft.mpn_id = (mpn_id or "").replace("\x00", "").strip()[:40]
     result = ServiceDetails(errors={})
     prefix = None
     try:
