@@ -236,6 +236,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Behind a proxy every sign-in comes from the proxy's address: name the header it sets (e.g. HTTP_X_REAL_IP)
+    # so login throttling counts failures per client, not per proxy.
+    LOGIN_THROTTLE_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default="")
 
 # Celery beat: background verification, network cache, expiry and GDAP follow-up ------------------------------
 # The polling pass runs every minute but only checks the authorizations whose next_check_at is due (the
