@@ -51,3 +51,23 @@ def order_finished(*, order_id: int) -> None:
         subject = f"Order {order.number} could not be completed"
         body = f"Order {order.number} could not be completed: {order.failure_reason}"
     _send(subject, body + f"\n\n{settings.STOREFRONT_BASE_URL}/orders/{order.pk}/\n", order.placed_by.email)
+
+
+def authorization_link_send(*, authorization_id: int, to: str) -> None:
+    """Sends the authorization link with instructions to the customer's administrator."""
+    from django.template.loader import render_to_string
+
+    from csp.models import CloudServicesSettings, TenantAuthorization
+
+    authorization = TenantAuthorization.objects.select_related("organization").get(pk=authorization_id)
+    organization = authorization.organization
+    body = render_to_string(
+        "checkout/email_authorization_link.txt",
+        {
+            "authorization": authorization,
+            "organization": organization,
+            "distributor_name": CloudServicesSettings.load().distributor_name,
+        },
+    )
+    subject = f"{organization.company_name} asks you to authorize your Microsoft cloud services partner"
+    send_mail(subject, body, None, [to])

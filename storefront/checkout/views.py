@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from csp import notifications
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.models import TenantAuthorization
@@ -311,14 +310,7 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
             "message": "Enter the administrator's email address, for example admin@contoso.com.",
         }
     else:
-        organization = authorization.organization
-        body = render_to_string(
-            "checkout/email_authorization_link.txt",
-            {"authorization": authorization, "organization": organization},
-            request=request,
-        )
-        subject = f"{organization.company_name} asks you to authorize your Microsoft cloud services partner"
-        send_mail(subject, body, None, [email])
+        notifications.authorization_link_send(authorization_id=authorization.pk, to=email)
         sent = {"ok": True, "message": f"We emailed the authorization link to {email}."}
     return _regions_after_authorization(request, draft, "_regions_email.html", sent=sent, admin_email=email)
 

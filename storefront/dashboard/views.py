@@ -3,15 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.selectors import orders_for
+from csp import notifications
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.selectors import tenant_authorization_get, tenant_authorizations_for
@@ -69,13 +68,7 @@ def authorization_resend(request: HttpRequest, authorization_id: int) -> HttpRes
     except ValidationError:
         messages.error(request, "Enter the administrator's email address, for example admin@contoso.com.")
         return redirect("dashboard:home")
-    body = render_to_string(
-        "checkout/email_authorization_link.txt",
-        {"authorization": authorization, "organization": authorization.organization},
-        request=request,
-    )
-    subject = f"{authorization.organization.company_name} asks you to authorize your Microsoft cloud services partner"
-    send_mail(subject, body, None, [email])
+    notifications.authorization_link_send(authorization_id=authorization.pk, to=email)
     messages.success(
         request, f"We emailed the authorization link for {authorization.default_domain} to {email}."
     )
