@@ -205,7 +205,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"lookup": env.str("LOOKUP_THROTTLE_RATE", default="60/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "lookup": env.str("LOOKUP_THROTTLE_RATE", default="60/min"),
+        "token": env.str("TOKEN_THROTTLE_RATE", default="20/min"),
+    },
+    "EXCEPTION_HANDLER": "storefront.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSP Storefront API",

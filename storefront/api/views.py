@@ -1,0 +1,416 @@
+"""REST API v1: one thin view per operation, calling the same services and selectors as the pages."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView as BaseAPIView
+
+from billing import selectors as billing_selectors
+from csp import selectors as csp_selectors
+from csp import services as csp_services
+from csp.errors import InvalidInput
+from storefront.api import serializers as s
+from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
+from storefront.api.permissions import IsOrganizationMember, IsReseller
+from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
+from storefront.catalog.models import Product
+from storefront.checkout import services as checkout_services
+from storefront.customers.models import EndCustomer
+from storefront.customers.services import end_customer_create
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 100
+_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
+
+# Error responses, documented with the codes each status carries ------------------------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input (`invalid`, or a rule's code such as `mpn_not_in_network`).",
+    401: "`not_authenticated`: no or a bad token or session.",
+    403: "`forbidden`: your account may not use this endpoint.",
+    404: "`not_found`: no such object in your organisation.",
+    409: "A conflict with the current state (see the codes).",
+    429: "`throttled`: too many requests; retry after the `Retry-After` seconds.",
+    503: "`partner_center_unavailable`: Microsoft could not be reached; try again shortly.",
+}
+
+
+def errors(*statuses: int, **described: str) -> dict[int, OpenApiResponse]:
+    """The error responses of an operation; `s400="..."` overrides a description."""
+    answer = {
+        code: OpenApiResponse(s.ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in statuses
+    }
+    for key, description in described.items():
+        answer[int(key[1:])] = OpenApiResponse(s.ErrorSerializer, description=description)
+    return answer
+
+
+AUTHENTICATED = (401, 403)
+
+
+def id_parameter(name: str, what: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        OpenApiParameter.PATH,
+        description=what,
+    )
+
+
+class APIView(BaseAPIView):
+    """JSON in, JSON out."""
+
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+class OrganizationMixin:
+    permission_classes = [IsOrganizationMember]
+
+    @property
+    def organization(self):
+        return self.request.user.organization
+
+
+# Sign-in -----------------------------------------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    """Exchanges an email and password for an API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        tags=["auth"],
+        summary="Get an API token",
+        request=s.TokenRequestSerializer,
+        responses={
+            200: s.TokenSerializer,
+            **errors(429, s400="`invalid` (missing fields) or `invalid_credentials`."),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        data = _valid(s.TokenRequestSerializer, request.data)
+        user = authenticate(request, username=data["username"].strip().lower(), password=data["password"])
+        if user is None or not user.is_active:
+            raise InvalidCredentials("Unable to sign in with the email and password provided.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(s.TokenSerializer({"token": token.key}).data)
+
+
+def _valid(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# Catalog -----------------------------------------------------------------------------------------------------
+
+
+class ProductListView(APIView):
+    @extend_schema(
+        operation_id="products_list",
+        tags=["catalog"],
+        summary="The catalog",
+        responses={200: s.ProductSerializer(many=True), **errors(401)},
+    )
+    def get(self, request):
+        products = Product.objects.filter(is_active=True)
+        return Response(s.ProductSerializer(products, many=True).data)
+
+
+# End-customers -----------------------------------------------------------------------------------------------
+
+
+class EndCustomerListCreateView(OrganizationMixin, APIView):
+    permission_classes = [IsReseller]
+
+    @extend_schema(
+        operation_id="end_customers_list",
+        tags=["end-customers"],
+        summary="Your end-customers (resellers)",
+        responses={200: s.EndCustomerSerializer(many=True), **errors(*AUTHENTICATED)},
+    )
+    def get(self, request):
+        customers = EndCustomer.objects.filter(reseller=self.organization)
+        return Response(s.EndCustomerSerializer(customers, many=True).data)
+
+    @extend_schema(
+        operation_id="end_customers_create",
+        tags=["end-customers"],
+        summary="Add an end-customer (resellers)",
+        description='The address is required when the distributor\'s "Sub customers billing address" switch is on.',
+        request=s.EndCustomerInputSerializer,
+        responses={201: s.EndCustomerSerializer, **errors(400, *AUTHENTICATED)},
+    )
+    def post(self, request):
+        data = _valid(s.EndCustomerInputSerializer, request.data)
+        end_customer = end_customer_create(reseller=self.organization, data=data)
+        return Response(s.EndCustomerSerializer(end_customer).data, status=status.HTTP_201_CREATED)
+
+
+class EndCustomerDetailView(OrganizationMixin, APIView):
+    permission_classes = [IsReseller]
+
+    @extend_schema(
+        operation_id="end_customers_retrieve",
+        parameters=[id_parameter("end_customer_id", "An end-customer id.")],
+        tags=["end-customers"],
+        summary="One of your end-customers",
+        responses={200: s.EndCustomerSerializer, **errors(*AUTHENTICATED, 404)},
+    )
+    def get(self, request, end_customer_id: int):
+        end_customer = get_object_or_404(EndCustomer, pk=end_customer_id, reseller=self.organization)
+        return Response(s.EndCustomerSerializer(end_customer).data)
+
+
+# Lookups -----------------------------------------------------------------------------------------------------
+
+
+class DomainCheckView(OrganizationMixin, APIView):
+    throttle_classes = [LookupRateThrottle]
+
+    @extend_schema(
+        operation_id="domains_retrieve",
+        tags=["lookups"],
+        summary="Is <prefix>.onmicrosoft.com available?",
+        parameters=[
+            OpenApiParameter(
+                "prefix",
+                {"type": "string", "minLength": 1},
+                OpenApiParameter.PATH,
+                description="1 to 27 letters a-z and digits; uppercase is lowercased.",
+            )
+        ],
+        responses={
+            200: s.DomainCheckSerializer,
+            **errors(
+                *AUTHENTICATED, 429, 503, s400="`invalid`: the prefix breaks the rule (the message says it)."
+            ),
+        },
+    )
+    def get(self, request, prefix: str):
+        check = csp_services.domain_prefix_check(
+            domain_prefix=prefix, for_reseller=self.organization.is_reseller
+        )
+        return Response(s.DomainCheckSerializer(check).data)
+
+
+class MpnValidationView(OrganizationMixin, APIView):
+    throttle_classes = [LookupRateThrottle]
+
+    @extend_schema(
+        operation_id="mpn_validations_create",
+        tags=["lookups"],
+        summary="Is this MPN ID in the distributor's network?",
+        description="`valid` is false (200) for an MPN ID outside the network; the message says what to do.",
+        request=s.MpnValidationInputSerializer,
+        responses={
+            200: s.MpnValidationSerializer,
+            **errors(*AUTHENTICATED, 429, 503, s400="`invalid`: not digits only."),
+        },
+    )
+    def post(self, request):
+        data = _valid(s.MpnValidationInputSerializer, request.data)
+        check = csp_services.mpn_id_check(mpn_id=data["mpn_id"])
+        return Response(s.MpnValidationSerializer(check).data)
+
+
+# Tenant authorizations ---------------------------------------------------------------------------------------
+
+
+class AuthorizationCreateView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="authorizations_create",
+        tags=["authorizations"],
+        summary="Ask an existing tenant to accept you as its CSP",
+        description=(
+            "Creates (or reuses) a pending authorization and returns the link the customer's administrator opens. "
+            "Resellers: `mpn_id` defaults to your organisation's MPN ID and must be in the distributor's network."
+        ),
+        request=s.AuthorizationInputSerializer,
+        responses={
+            201: s.AuthorizationSerializer,
+            **errors(*AUTHENTICATED, 503, s400="`invalid` or `mpn_not_in_network`."),
+        },
+    )
+    def post(self, request):
+        data = _valid(s.AuthorizationInputSerializer, request.data)
+        organization = self.organization
+        end_customer_id = data.get("end_customer")
+        mpn_id = None
+        if organization.is_reseller:
+            mpn_id = data.get("mpn_id") or organization.mpn_id
+            if end_customer_id is not None:
+                end_customer_id = checkout_services.end_customer_for(
+                    organization=organization, end_customer_id=end_customer_id
+                ).pk
+        elif end_customer_id is not None:
+            raise InvalidInput(
+                "Direct customers order for themselves: omit end_customer.", field="end_customer"
+            )
+        authorization = csp_services.tenant_authorization_request(
+            organization_id=organization.pk,
+            user_id=request.user.pk,
+            domain_prefix=data["domain_prefix"],
+            mpn_id=mpn_id,
+            end_customer_id=end_customer_id,
+        )
+        return Response(s.AuthorizationSerializer(authorization).data, status=status.HTTP_201_CREATED)
+
+
+class AuthorizationDetailView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="authorizations_retrieve",
+        parameters=[id_parameter("authorization_id", "An authorization id.")],
+        tags=["authorizations"],
+        summary="One of your authorizations",
+        responses={200: s.AuthorizationSerializer, **errors(*AUTHENTICATED, 404)},
+    )
+    def get(self, request, authorization_id: int):
+        authorization = csp_selectors.tenant_authorization_get(
+            organization_id=self.organization.pk, authorization_id=authorization_id
+        )
+        return Response(s.AuthorizationSerializer(authorization).data)
+
+
+class AuthorizationVerifyView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="authorizations_verify",
+        parameters=[id_parameter("authorization_id", "An authorization id.")],
+        tags=["authorizations"],
+        summary="Check with Microsoft that the customer accepted",
+        description=(
+            "200 whether verified or not: `status` says which, and when not yet `message` starts with "
+            '"The authorization has not been completed yet" and says what to do.'
+        ),
+        request=s.VerifyInputSerializer,
+        responses={
+            200: s.VerificationSerializer,
+            **errors(
+                *AUTHENTICATED,
+                404,
+                503,
+                s400="`invalid`: a malformed domain, or an expired or cancelled request.",
+            ),
+        },
+    )
+    def post(self, request, authorization_id: int):
+        authorization = csp_selectors.tenant_authorization_get(
+            organization_id=self.organization.pk, authorization_id=authorization_id
+        )
+        data = _valid(s.VerifyInputSerializer, request.data)
+        result = csp_services.tenant_authorization_verify(
+            authorization_id=authorization.pk,
+            default_domain=data.get("default_domain") or authorization.initial_domain,
+            user_id=request.user.pk,
+        )
+        return Response(
+            s.VerificationSerializer(result.authorization, context={"message": result.message}).data
+        )
+
+
+# Orders ------------------------------------------------------------------------------------------------------
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise IdempotencyKeyRequired(
+            "Send an Idempotency-Key header (for example a UUID) so that a resent request makes one order.",
+            field="Idempotency-Key",
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not _PRINTABLE.match(key):
+        raise InvalidInput(
+            f"The Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters.",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+class OrderCreateView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="orders_create",
+        tags=["orders"],
+        summary="Place an order",
+        description=(
+            "Give exactly one of `domain_prefix` (a new tenant) or `authorization` (a verified existing tenant). "
+            "The same `Idempotency-Key` with the same body answers the same order (200); with another body, 409."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per order you mean to place, e.g. a UUID (at most 100 characters).",
+            )
+        ],
+        request=s.OrderInputSerializer,
+        responses={
+            201: s.OrderCreatedSerializer,
+            200: OpenApiResponse(s.OrderCreatedSerializer, description="The order this key already placed."),
+            **errors(
+                *AUTHENTICATED,
+                503,
+                s400=(
+                    "`invalid`, `idempotency_key_required`, `billing_address_required` or `mpn_not_in_network`."
+                ),
+                s409="`domain_taken`, `authorization_not_verified` or `idempotency_conflict`.",
+            ),
+        },
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        data = _valid(s.OrderInputSerializer, request.data)
+        organization = self.organization
+        agreement = data["customer_agreement"]
+        order, created = checkout_services.order_submit(
+            user=request.user,
+            lines=data["lines"],
+            end_customer_id=data.get("end_customer"),
+            domain_prefix=data.get("domain_prefix"),
+            authorization_id=data.get("authorization"),
+            mpn_id=(data.get("mpn_id") or organization.mpn_id) if organization.is_reseller else None,
+            agreement=checkout_services.AgreementAcceptance(
+                accepted=agreement["accepted"],
+                first_name=agreement["first_name"],
+                last_name=agreement["last_name"],
+                email=agreement["email"],
+                phone=agreement["phone"],
+            ),
+            idempotency_key=key,
+        )
+        return Response(
+            s.OrderCreatedSerializer(order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"Location": reverse("api:order", args=[order.pk])},
+        )
+
+
+class OrderDetailView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="orders_retrieve",
+        parameters=[id_parameter("order_id", "An order id.")],
+        tags=["orders"],
+        summary="One of your organisation's orders, with its progress",
+        responses={200: s.OrderSerializer, **errors(*AUTHENTICATED, 404)},
+    )
+    def get(self, request, order_id: int):
+        order = billing_selectors.order_get(organization_id=self.organization.pk, order_id=order_id)
+        return Response(s.OrderSerializer(order).data)
