@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.db import models
 
+from csp.singleton import SingletonModel
 
-class CloudServicesSettings(models.Model):
+
+class CloudServicesSettings(SingletonModel):
     """MS Cloud Services settings (one row). No authorization link: it is generated at checkout."""
 
     class Environment(models.TextChoices):
@@ -39,21 +41,13 @@ class CloudServicesSettings(models.Model):
     def __str__(self) -> str:
         return "MS Cloud Services settings"
 
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-
     @classmethod
-    def load(cls) -> "CloudServicesSettings":
-        obj, _ = cls.objects.get_or_create(
-            pk=1,
-            defaults={
-                "distributor_name": settings.DISTRIBUTOR_NAME,
-                "distributor_tenant_id": settings.PARTNER_CENTER_TENANT_ID,
-                "distributor_mpn_id": settings.DISTRIBUTOR_MPN_ID,
-            },
-        )
-        return obj
+    def load_defaults(cls) -> dict[str, str]:
+        return {
+            "distributor_name": settings.DISTRIBUTOR_NAME,
+            "distributor_tenant_id": settings.PARTNER_CENTER_TENANT_ID,
+            "distributor_mpn_id": settings.DISTRIBUTOR_MPN_ID,
+        }
 
 
 class TenantAuthorization(models.Model):

@@ -40,6 +40,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings_rows():
+    """Settings rows are kept briefly in process memory; each test starts from what its database holds."""
+    from csp.singleton import forget_loaded_settings
+
+    forget_loaded_settings()
+    yield
+    forget_loaded_settings()
+
+
 @pytest.fixture
 def reseller(db):
     """The reseller organisation that `owner` and `teammate` belong to."""

@@ -44,7 +44,15 @@ def checkout_draft_get(*, user: User) -> CheckoutDraft:
     """The user's open draft (created on first use), so a checkout can be resumed from any browser."""
     if user.organization_id is None:
         raise InvalidInput("Only reseller and direct-customer accounts can order.")
-    draft = CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN).first()
+    draft = (
+        CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN)
+        .select_related("end_customer", "authorization")
+        .first()
+    )
+    if draft is not None:
+        draft.user = user
+        if user.organization_id == draft.organization_id and "organization" in user._state.fields_cache:
+            draft.organization = user.organization
     if draft is None:
         try:
             with transaction.atomic():
@@ -98,6 +106,16 @@ class CartLineView:
     @property
     def total(self) -> Decimal:
         return self.product.price * self.quantity
+
+
+def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
+    """The draft's cart lines, read once per request however many steps ask for them."""
+    key = tuple(sorted(draft.lines.items()))
+    memo = getattr(draft, "_cart_lines_memo", None)
+    if memo is None or memo[0] != key:
+        memo = (key, cart_lines(draft.lines))
+        draft._cart_lines_memo = memo
+    return memo[1]
 
 
 def cart_lines(lines: dict[str, int]) -> list[CartLineView]:
@@ -192,6 +210,7 @@ def service_details_evaluate(
     """Saves what the buyer typed on the draft, then checks the prefix, the MPN ID and the authorization."""
     organization = draft.organization
     is_reseller = organization.is_reseller
+    before = _service_details_state(draft)
     # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
     draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
     draft.existing_tenant = bool(existing_tenant)
@@ -274,8 +293,29 @@ def service_details_evaluate(
     if not mpn_ok:
         result.domain_ok = False
     draft.service_details_done = False
-    draft.save()
+    after = _service_details_state(draft)
+    if after != before:
+        draft.save(
+            update_fields=[
+                "domain_prefix",
+                "existing_tenant",
+                "mpn_id",
+                "authorization",
+                "service_details_done",
+                "updated_at",
+            ]
+        )
     return result
+
+
+def _service_details_state(draft: CheckoutDraft) -> tuple:
+    return (
+        draft.domain_prefix,
+        draft.existing_tenant,
+        draft.mpn_id,
+        draft.authorization_id,
+        draft.service_details_done,
+    )
 
 
 def service_details_complete(

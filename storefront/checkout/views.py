@@ -51,7 +51,7 @@ def _guard(request: HttpRequest, draft: CheckoutDraft, step_key: str) -> HttpRes
 
 
 def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
-    lines = services.cart_lines(draft.lines)
+    lines = services.draft_cart_lines(draft)
     return {
         "draft": draft,
         "steps": steps.progress(step_key),
@@ -269,7 +269,6 @@ def _regions_after_authorization(
 def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpResponse:
     """The Verify Authorization dialog: resolves the default domain and asks Microsoft."""
     authorization = _authorization_for(request, authorization_id)
-    draft = _draft(request)
     default_domain = request.POST.get("default_domain", "")
     try:
         outcome = csp_services.tenant_authorization_verify(
@@ -281,6 +280,7 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
     if not request.htmx:
         (messages.success if verify["ok"] else messages.error)(request, verify["message"])
         return redirect("checkout:service_details")
+    draft = _draft(request)
     return _regions_after_authorization(request, draft, "_regions_verify.html", verify=verify)
 
 

@@ -2,8 +2,10 @@
 
 from django.db import models
 
+from csp.singleton import SingletonModel
 
-class StorefrontConfiguration(models.Model):
+
+class StorefrontConfiguration(SingletonModel):
     """The storefront's one row of settings (Setup → Storefront Configuration in the seed's platform)."""
 
     sub_customers_billing_address = models.BooleanField(
@@ -19,12 +21,3 @@ class StorefrontConfiguration(models.Model):
 
     def __str__(self) -> str:
         return "Storefront Configuration"
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-
-    @classmethod
-    def load(cls) -> "StorefrontConfiguration":
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj

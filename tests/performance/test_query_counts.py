@@ -9,14 +9,14 @@ pytestmark = pytest.mark.django_db
 
 # Exact counts for a signed-in reseller with a draft ready for Review (session, user, draft, page data).
 EXPECTED = {
-    "catalog": 5,
-    "cart": 6,
-    "customer": 11,
-    "service_details": 13,
-    "domain_check": 10,
-    "review": 10,
-    "dashboard": 7,
-    "orders": 5,
+    "catalog": 3,
+    "cart": 4,
+    "customer": 5,
+    "service_details": 6,
+    "domain_check": 6,
+    "review": 4,
+    "dashboard": 5,
+    "orders": 3,
 }
 
 
