@@ -103,6 +103,13 @@ class Order(models.Model):
         return "SO-" + uuid.uuid4().hex[:10].upper()
 
     @property
+    def customer_name(self) -> str:
+        """Who the order is for, as the buyer knows it."""
+        if self.end_customer_id:
+            return self.end_customer.company_name
+        return self.billing_profile.get("company_name") or self.organization.company_name
+
+    @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.FAILED}
 

@@ -9,7 +9,9 @@ from billing.sealing import unseal
 
 
 def orders_for(*, organization_id: int | None) -> QuerySet[Order]:
-    return Order.objects.filter(organization_id=organization_id).select_related("end_customer")
+    return Order.objects.filter(organization_id=organization_id).select_related(
+        "end_customer", "organization"
+    )
 
 
 def order_get(*, organization_id: int | None, order_id: int) -> Order:

@@ -17,7 +17,7 @@ from billing.models import Order
 from billing.sealing import seal
 from csp import notifications
 from csp.connection import partner_center
-from csp.partner_center.exceptions import PermanentPartnerCenterError
+from csp.partner_center.exceptions import PermanentPartnerCenterError, TransientPartnerCenterError
 from csp.partner_center.schemas import Address, AgreementContact, CartLine, NewCustomer
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,11 @@ def order_provision(*, order_id: int) -> Order:
         if not order.progress.get("checked_out"):
             _cart_and_checkout(order)
     except PermanentPartnerCenterError as error:
+        if error.status is not None and 200 <= error.status < 300:
+            # Microsoft acted but its answer was unreadable: re-sending the same MS-RequestId is safe, so retry.
+            raise TransientPartnerCenterError(
+                error.message, status=error.status, code=error.code, request_id=error.request_id
+            ) from error
         logger.warning("Order %s refused by Partner Center: %s", order.number, error)
         _save_progress(
             order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error)

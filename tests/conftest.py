@@ -12,6 +12,14 @@ from tests.factories import DirectCustomerFactory, OrganizationFactory, UserFact
 pytest_plugins = ["tests.pc_sandbox"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel workers (pytest -n) each get their own file cache, so one worker's cache.clear() spares the others."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    cache = settings.CACHES["default"]
+    if worker and cache["BACKEND"].endswith("FileBasedCache"):
+        cache["LOCATION"] = f"{cache['LOCATION']}-{worker}"
+
+
 def services_required() -> bool:
     """CI sets STOREFRONT_REQUIRE_SERVICES=1: a missing service is then a failure, never a silent skip."""
     return os.environ.get("STOREFRONT_REQUIRE_SERVICES") == "1"

@@ -360,3 +360,13 @@ def test_direct_customer_confirms_its_details_with_an_address(client, direct_use
     assert client.post(reverse("checkout:customer"), data)["Location"] == reverse("checkout:service_details")
     organization.refresh_from_db()
     assert organization.state == "WA"
+
+
+def test_orders_made_outside_the_checkout_show_their_customer(client, direct_user):
+    from tests.factories import OrderFactory
+
+    order = OrderFactory(organization=direct_user.organization, placed_by=direct_user, billing_profile={})
+    client.force_login(direct_user)
+    assert direct_user.organization.company_name in client.get(reverse("orders:list")).content.decode()
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert direct_user.organization.company_name in page

@@ -80,19 +80,34 @@ def test_new_tenant_order_survives_a_fault_storm_with_one_of_everything_at_micro
     assert "Completed" in page or "completed" in page
 
 
-def test_malformed_answer_while_placing_fails_the_order_with_a_reason_and_creates_nothing_twice(
-    client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("step", ["customer", "cart", "checkout"])
+def test_unreadable_answer_while_placing_is_retried_with_the_same_request_id_and_creates_nothing_twice(
+    step, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
-    order, _ = _submit_new_tenant_order(client, owner, "garbledco", django_capture_on_commit_callbacks)
-    faults(malformed={"count": 1}, path_contains="/carts")
+    """Microsoft may have acted before its answer got garbled: the worker re-sends the same MS-RequestId."""
+    prefix = f"garbled{step}"
+    order, _ = _submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
+    faults(malformed={"count": 1}, path_contains=STEPS[step])
+    deliver(order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED, order.failure_reason
+    assert _microsoft_counts(sandbox, prefix) == (1, 1, 1, 1)
+
+
+def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
+):
+    order, _ = _submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
+    sandbox.state.resellers["22222222-2222-4222-8222-222222222222"].mpa_signed = False
     deliver(order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED
-    assert "contact us" in order.failure_reason and "Traceback" not in order.failure_reason
-    customers, carts, _, orders = _microsoft_counts(sandbox, "garbledco")
+    assert "has not accepted the Microsoft Partner Agreement" in order.failure_reason
+    assert "Traceback" not in order.failure_reason
+    customers, carts, _, orders = _microsoft_counts(sandbox, "refusedco")
     assert (customers, carts, orders) == (1, 0, 0)
     page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
-    assert order.failure_reason.split(" (")[0].split(";")[0] in page.replace("&#x27;", "'")
+    assert "has not accepted the Microsoft Partner Agreement" in page.replace("&#x27;", "'")
 
 
 def test_outage_longer_than_every_retry_fails_the_order_in_the_buyers_terms(
