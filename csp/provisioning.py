@@ -10,6 +10,7 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -106,6 +107,21 @@ def _create_customer(order: Order) -> str:
     return created.tenant_id
 
 
+AGREEMENT_TEMPLATE_CACHE_SECONDS = 3600
+
+
+def _customer_agreement_template_id() -> str:
+    """Microsoft's current Customer Agreement template: read from the API, kept an hour (it changes rarely)."""
+    from django.core.cache import cache
+
+    key = f"csp:mca-template:{settings.PARTNER_CENTER_MODE}"
+    template_id = cache.get(key)
+    if template_id is None:
+        template_id = partner_center().customer_agreement_template_id()
+        cache.set(key, template_id, AGREEMENT_TEMPLATE_CACHE_SECONDS)
+    return template_id
+
+
 def _accept_agreement(order: Order) -> None:
     client = partner_center()
     request_id = _progress_step(order, "agreement")
@@ -117,7 +133,7 @@ def _accept_agreement(order: Order) -> None:
             email=order.agreement_email,
             phone_number=order.agreement_phone or None,
         ),
-        template_id=client.customer_agreement_template_id(),
+        template_id=_customer_agreement_template_id(),
         date_agreed=order.agreement_accepted_at,
         request_id=request_id,
     )

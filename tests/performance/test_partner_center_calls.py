@@ -56,3 +56,13 @@ def test_existing_tenant_direct_checkout_costs_exactly(
     )
     assert Order.objects.get().status == Order.Status.COMPLETED
     assert calls == EXPECTED["existing tenant (direct)"]
+
+
+def test_the_agreement_template_is_read_once_an_hour(sandbox):
+    from csp import provisioning
+    from csp.connection import partner_center
+
+    before = partner_center().call_count
+    first = provisioning._customer_agreement_template_id()
+    assert provisioning._customer_agreement_template_id() == first
+    assert partner_center().call_count - before == 1
