@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Order, OrderLine
-from csp.models import TenantAuthorization
+from csp.models import GdapRequest, GdapRoleTemplate, TenantAuthorization
 from storefront.catalog.models import Product
 from storefront.checkout.services import MAX_QUANTITY
 from storefront.customers.forms import PROFILE_FIELDS
@@ -211,6 +211,63 @@ class VerificationSerializer(AuthorizationSerializer):
 
     def get_message(self, obj) -> str:
         return self.context["message"]
+
+
+# GDAP --------------------------------------------------------------------------------------------------------
+
+
+class GdapRoleSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        read_only=True, default="", help_text="The Entra role, e.g. Directory Readers."
+    )
+    role_definition_id = serializers.CharField(
+        read_only=True, default="", help_text="The Entra built-in role template id (a GUID)."
+    )
+
+
+class GdapRoleTemplateSerializer(serializers.ModelSerializer):
+    roles = GdapRoleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GdapRoleTemplate
+        fields = ["id", "name", "roles"]
+        read_only_fields = fields
+
+
+class GdapRequestInputSerializer(serializers.Serializer):
+    """Microsoft's limits (duration, no auto-extend with Global Administrator) are the service's to apply."""
+
+    customer_tenant_id = serializers.CharField(
+        max_length=64,
+        allow_blank=True,
+        help_text="A tenant of one of your verified authorizations or completed orders.",
+    )
+    role_template = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A role template id from /api/v1/gdap-role-templates/."
+    )
+    duration_days = serializers.IntegerField(
+        required=False, allow_null=True, help_text="1 to 730 days; defaults to 730."
+    )
+    auto_extend = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Extend by 180 days when it ends; not allowed when the roles include Global Administrator.",
+    )
+
+
+class GdapRequestSerializer(serializers.ModelSerializer):
+    status = status_field(GdapRequest.Status, "gdap-request")
+    relationship_id = BlankAsNullCharField(
+        help_text="Microsoft's delegated admin relationship, once created."
+    )
+    approval_link = BlankAsNullCharField(
+        help_text="Send it to a Global Administrator of the customer, who signs in and approves."
+    )
+
+    class Meta:
+        model = GdapRequest
+        fields = ["id", "status", "relationship_id", "approval_link", "customer_tenant_id", "expires_at"]
+        read_only_fields = fields
 
 
 # Orders ------------------------------------------------------------------------------------------------------

@@ -54,6 +54,13 @@ v1 = [
         views.AuthorizationVerifyView.as_view(),
         name="authorization-verify",
     ),
+    path("gdap-role-templates/", views.GdapRoleTemplateListView.as_view(), name="gdap-role-templates"),
+    path("gdap-requests/", views.GdapRequestCreateView.as_view(), name="gdap-requests"),
+    path(
+        "gdap-requests/<api_id:gdap_request_id>/",
+        views.GdapRequestDetailView.as_view(),
+        name="gdap-request",
+    ),
     path("orders/", views.OrderCreateView.as_view(), name="orders"),
     path("orders/<api_id:order_id>/", views.OrderDetailView.as_view(), name="order"),
 ]

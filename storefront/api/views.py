@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -18,12 +20,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView as BaseAPIView
 
 from billing import selectors as billing_selectors
+from csp import gdap
 from csp import selectors as csp_selectors
 from csp import services as csp_services
 from csp.errors import InvalidInput
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
-from storefront.api.permissions import IsOrganizationMember, IsReseller
+from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
 from storefront.catalog.models import Product
 from storefront.checkout import services as checkout_services
@@ -323,6 +326,102 @@ class AuthorizationVerifyView(OrganizationMixin, APIView):
         return Response(
             s.VerificationSerializer(result.authorization, context={"message": result.message}).data
         )
+
+
+# GDAP --------------------------------------------------------------------------------------------------------
+
+# A GET of an open request reads its status from Microsoft when it was last read longer ago than this; otherwise
+# it answers the stored status, which the worker (and the approval webhook) keep following.
+GDAP_REFRESH_AFTER = timedelta(seconds=10)
+
+
+class GdapRoleTemplateListView(OrganizationMixin, APIView):
+    permission_classes = [IsGdapReseller]
+
+    @extend_schema(
+        operation_id="gdap_role_templates_list",
+        tags=["gdap"],
+        summary="The role templates the distributor offers for admin access (resellers)",
+        description="Active templates only, the distributor's least-privilege default first.",
+        responses={200: s.GdapRoleTemplateSerializer(many=True), **errors(*AUTHENTICATED)},
+    )
+    def get(self, request):
+        return Response(s.GdapRoleTemplateSerializer(gdap.gdap_role_templates(), many=True).data)
+
+
+class GdapRequestCreateView(OrganizationMixin, APIView):
+    permission_classes = [IsGdapReseller]
+
+    @extend_schema(
+        operation_id="gdap_requests_create",
+        tags=["gdap"],
+        summary="Ask for admin access (GDAP) to a customer's tenant (resellers)",
+        description=(
+            "Creates the delegated admin relationship at Microsoft and locks it for approval: the answer is "
+            "`approvalPending` with the `approval_link` to send to a Global Administrator of the customer (it is "
+            "also emailed to you). The customer must approve within 90 days."
+        ),
+        request=s.GdapRequestInputSerializer,
+        responses={
+            201: s.GdapRequestSerializer,
+            **errors(
+                401,
+                503,
+                s400=(
+                    "`invalid`: a malformed tenant id, an unknown role template, a duration outside 1 to 730 days, "
+                    "or auto-extend with Global Administrator."
+                ),
+                s403=(
+                    "`forbidden`: not a reseller account, or the tenant is not one of your verified "
+                    "authorizations or completed orders."
+                ),
+            ),
+        },
+    )
+    def post(self, request):
+        data = _valid(s.GdapRequestInputSerializer, request.data)
+        gdap_request = gdap.gdap_request_create(
+            organization_id=self.organization.pk,
+            user_id=request.user.pk,
+            customer_tenant_id=data["customer_tenant_id"],
+            role_template_id=data["role_template"],
+            duration_days=data.get("duration_days"),
+            auto_extend=data["auto_extend"],
+        )
+        return Response(
+            s.GdapRequestSerializer(gdap_request).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("api:gdap-request", args=[gdap_request.pk])},
+        )
+
+
+class GdapRequestDetailView(OrganizationMixin, APIView):
+    permission_classes = [IsGdapReseller]
+
+    @extend_schema(
+        operation_id="gdap_requests_retrieve",
+        parameters=[id_parameter("gdap_request_id", "A GDAP request id.")],
+        tags=["gdap"],
+        summary="One of your organisation's admin access requests, followed to active",
+        description=(
+            "`approvalPending` until the customer approves, then `approved`, `activating` and `active`. While the "
+            "request is open, a GET reads the status from Microsoft when it was last read more than 10 seconds "
+            "ago; the worker and Microsoft's approval webhook follow it too."
+        ),
+        responses={200: s.GdapRequestSerializer, **errors(*AUTHENTICATED, 404)},
+    )
+    def get(self, request, gdap_request_id: int):
+        gdap_request = gdap.gdap_request_get(self.organization.pk, gdap_request_id)
+        if _gdap_refresh_due(gdap_request):
+            gdap_request = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk)
+        return Response(s.GdapRequestSerializer(gdap_request).data)
+
+
+def _gdap_refresh_due(gdap_request) -> bool:
+    if not gdap_request.relationship_id or not gdap_request.is_open:
+        return False
+    last = gdap_request.last_checked_at
+    return last is None or timezone.now() - last >= GDAP_REFRESH_AFTER
 
 
 # Orders ------------------------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ OPERATIONS = {
     ("/api/v1/authorizations/", "post"),
     ("/api/v1/authorizations/{authorization_id}/", "get"),
     ("/api/v1/authorizations/{authorization_id}/verify/", "post"),
+    ("/api/v1/gdap-role-templates/", "get"),
+    ("/api/v1/gdap-requests/", "post"),
+    ("/api/v1/gdap-requests/{gdap_request_id}/", "get"),
     ("/api/v1/orders/", "post"),
     ("/api/v1/orders/{order_id}/", "get"),
 }
