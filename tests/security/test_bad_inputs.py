@@ -202,6 +202,15 @@ API_BODIES = {
             "customer_agreement": {**AGREEMENT, "accepted": True, "phone": ""},
         },
     ),
+    "api:gdap-requests": (
+        {},
+        {
+            "customer_tenant_id": "33333333-3333-4333-8333-000000000001",
+            "role_template": 1,
+            "duration_days": 30,
+            "auto_extend": False,
+        },
+    ),
 }
 
 
