@@ -115,7 +115,7 @@ fuzzed.config.generation.update(
     ],
 )
 def test_no_operation_answers_500_or_breaks_its_schema(
-    case, owner_token, contoso_for_fuzz, sandbox, settings_override
+    case, owner_token, contoso_for_fuzz, sandbox, settings_override, keep_test_connection
 ):
     case.call_and_validate(
         headers={"Authorization": f"Token {owner_token}"},
@@ -135,3 +135,17 @@ def settings_override(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"lookup": "100000/min", "token": "100000/min"},
     }
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Calls go through the real WSGI handler, whose request signals would close the test's database connection
+    (it sits in the test's transaction); Django's own test client disconnects them the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
