@@ -6,8 +6,15 @@ import pytest
 from django.conf import settings
 
 from csp.models import CloudServicesSettings
+from storefront.celery import app as celery_app
 from storefront.configuration.models import StorefrontConfiguration
-from tests.factories import DirectCustomerFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    DirectCustomerFactory,
+    EndCustomerFactory,
+    OrganizationFactory,
+    ProductFactory,
+    UserFactory,
+)
 
 pytest_plugins = ["tests.pc_sandbox"]
 
@@ -101,3 +108,25 @@ def storefront_config(db) -> StorefrontConfiguration:
 @pytest.fixture
 def cloud_settings(db) -> CloudServicesSettings:
     return CloudServicesSettings.load()
+
+
+@pytest.fixture
+def eager_worker(settings):
+    """Runs the worker's tasks inline, so a test sees the order placed with the sandbox."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory(name="Microsoft 365 Business Basic", price="6.00")
+
+
+@pytest.fixture
+def contoso(reseller):
+    """Fabrikam's end-customer whose tenant (contoso.onmicrosoft.com, default contoso.com) exists at the sandbox."""
+    return EndCustomerFactory(
+        reseller=reseller, company_name="Contoso Ltd", first_name="Jane", last_name="Doe"
+    )

@@ -1,6 +1,6 @@
 """Fixtures that run the real Partner Center sandbox over HTTP and point the storefront's client at it.
 
-Import them in a conftest (`from tests.pc_sandbox import sandbox, sandbox_settings`) where tests need them.
+The root conftest registers this module as a plugin, so every test can ask for `sandbox`.
 """
 
 import pytest
@@ -9,6 +9,21 @@ from django.core.cache import cache
 
 from csp.connection import reset_clients
 from csp.sandbox.server import SandboxServer
+
+FABRIKAM_TENANT = "22222222-2222-4222-8222-222222222222"
+CONTOSO_TENANT = "33333333-3333-4333-8333-000000000001"
+
+
+def accept_invitation(server, *, domain: str, reseller_tenant_id: str | None = FABRIKAM_TENANT) -> None:
+    """Plays the customer's administrator accepting the invitation in the sandbox."""
+    body = {"domain": domain}
+    if reseller_tenant_id:
+        body["reseller_tenant_id"] = reseller_tenant_id
+    requests.post(f"{server.url}/_sandbox/accept", json=body, timeout=10).raise_for_status()
+
+
+def sandbox_state(server) -> dict:
+    return requests.get(f"{server.url}/_sandbox/state", timeout=10).json()
 
 
 @pytest.fixture(scope="session")

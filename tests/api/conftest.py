@@ -5,13 +5,9 @@ import requests
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from storefront.celery import app as celery_app
-from tests.factories import EndCustomerFactory, ProductFactory
-from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
+from tests.pc_sandbox import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state  # noqa: F401
 
 FABRIKAM_MPN = "1234567"
-FABRIKAM_TENANT = "22222222-2222-4222-8222-222222222222"
-CONTOSO_TENANT = "33333333-3333-4333-8333-000000000001"
 NO_AGREEMENT_MPN = "3456789"
 OUTSIDE_MPN = "4567890"
 
@@ -56,39 +52,6 @@ def _own_cache(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def eager_worker(settings):
-    """Runs the worker's tasks inline, so a test sees the order placed with the sandbox."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def product(db):
-    return ProductFactory(name="Microsoft 365 Business Basic", price="6.00")
-
-
-@pytest.fixture
-def contoso(reseller):
-    return EndCustomerFactory(
-        reseller=reseller, company_name="Contoso Ltd", first_name="Jane", last_name="Doe"
-    )
-
-
-def accept_invitation(server, *, domain: str, reseller_tenant_id: str | None = FABRIKAM_TENANT) -> None:
-    """Plays the customer's administrator accepting the invitation in the sandbox."""
-    body = {"domain": domain}
-    if reseller_tenant_id:
-        body["reseller_tenant_id"] = reseller_tenant_id
-    requests.post(f"{server.url}/_sandbox/accept", json=body, timeout=10).raise_for_status()
-
-
-def sandbox_state(server) -> dict:
-    return requests.get(f"{server.url}/_sandbox/state", timeout=10).json()
 
 
 def sandbox_faults(server, spec: dict) -> None:

@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
+from tests.checkout.conftest import owner_draft  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -10,6 +10,3 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-from tests.checkout.conftest import contoso, eager_worker, owner_draft, product  # noqa: E402, F401
