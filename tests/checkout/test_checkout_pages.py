@@ -370,3 +370,21 @@ def test_orders_made_outside_the_checkout_show_their_customer(client, direct_use
     assert direct_user.organization.company_name in client.get(reverse("orders:list")).content.decode()
     page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert direct_user.organization.company_name in page
+
+
+def test_ticking_the_box_for_a_prefix_no_tenant_uses_says_so(client, owner, owner_draft, sandbox):
+    client.force_login(owner)
+    response = client.post(
+        reverse("checkout:service_details_check"),
+        {"domain_prefix": "nobodyhere42", "mpn_id": "1234567", "existing_tenant": "on", "check": "box"},
+        HTTP_HX_REQUEST="true",
+    )
+    page = response.content.decode()
+    assert "Microsoft knows no tenant with the domain nobodyhere42.onmicrosoft.com" in page
+    assert "untick the box if your customer is new to Microsoft" in page
+    response = client.post(
+        reverse("checkout:service_details_check"),
+        {"domain_prefix": "contoso", "mpn_id": "1234567", "existing_tenant": "on", "check": "box"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Microsoft knows no tenant" not in response.content.decode()
