@@ -547,8 +547,9 @@ def create_customer(app: SandboxApp, req: Request) -> Response:
                 f"{DISTRIBUTOR_NAME}.",
                 800016,
             )
-    tenant = Tenant(new_id(), domain, domain, str(ci(company, "companyName") or company_name))
-    app.state.tenants[tenant.tenant_id] = tenant
+    tenant = app.state.register_tenant(
+        Tenant(new_id(), domain, domain, str(ci(company, "companyName") or company_name))
+    )
     default_address = {
         k: str(ci(address, k))
         for k in [

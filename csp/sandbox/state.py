@@ -159,7 +159,10 @@ class SandboxState:
         with self.lock:
             self.config: dict[str, Any] = dict(self._initial_config)
             self.resellers: dict[str, Reseller] = {r.tenant_id: copy.copy(r) for r in SEED_RESELLERS}
-            self.tenants: dict[str, Tenant] = {t.tenant_id: copy.copy(t) for t in SEED_TENANTS}
+            self.tenants: dict[str, Tenant] = {}
+            self.domain_index: dict[str, str] = {}
+            for seed in SEED_TENANTS:
+                self.register_tenant(copy.copy(seed))
             self.customers: dict[str, Customer] = {}
             self.carts: dict[str, dict[str, Any]] = {}
             self.orders: dict[str, dict[str, Any]] = {}
@@ -177,11 +180,15 @@ class SandboxState:
     # -- lookups -------------------------------------------------------------------------------------------
 
     def tenant_by_domain(self, domain: str) -> Tenant | None:
-        needle = domain.strip().lower()
-        for tenant in self.tenants.values():
-            if needle in tenant.domains:
-                return tenant
-        return None
+        tenant_id = self.domain_index.get(domain.strip().lower())
+        return self.tenants.get(tenant_id) if tenant_id else None
+
+    def register_tenant(self, tenant: Tenant) -> Tenant:
+        """Every tenant goes through here, so looking one up by domain stays O(1) at benchmark sizes."""
+        self.tenants[tenant.tenant_id] = tenant
+        for domain in tenant.domains:
+            self.domain_index[domain] = tenant.tenant_id
+        return tenant
 
     def resolve_tenant_id(self, domain_or_id: str) -> str | None:
         """Tenant id for a domain or id known to sign-in (customers' tenants, partners, the distributor)."""
@@ -220,9 +227,7 @@ class SandboxState:
         for domain in {initial, default}:
             if self.tenant_by_domain(domain):
                 raise SandboxError(409, f"domain {domain} already belongs to a tenant")
-        tenant = Tenant(new_id(), initial, default, company_name or prefix.capitalize())
-        self.tenants[tenant.tenant_id] = tenant
-        return tenant
+        return self.register_tenant(Tenant(new_id(), initial, default, company_name or prefix.capitalize()))
 
     def add_tenants_bulk(self, count: int, prefix: str) -> list[Tenant]:
         """Many fresh tenants `<prefix><n>` for benchmarks, numbered after any already taken."""

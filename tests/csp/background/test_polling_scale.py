@@ -2,7 +2,6 @@
 
 import math
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -60,18 +59,19 @@ def test_pass_cost_follows_the_accepted_ones_not_the_pending_ones(sandbox, contr
         )
         for t in direct
     ]
+    waiting = control("tenants/bulk", {"count": PENDING - ACCEPTED, "prefix": "waiting"})["tenants"]
     rows += [
         TenantAuthorization(
             kind=TenantAuthorization.Kind.INDIRECT_RESELLER,
             organization=reseller,
-            domain_prefix=f"waiting{n}",
-            default_domain=f"waiting{n}.onmicrosoft.com",
-            expected_tenant_id=str(uuid.uuid4()),
+            domain_prefix=t["domain"].split(".")[0],
+            default_domain=t["domain"],
+            expected_tenant_id=t["tenant_id"],
             reseller_tenant_id=FABRIKAM_TENANT,
             reseller_mpn_id="1234567",
             **common,
         )
-        for n in range(PENDING - ACCEPTED)
+        for t in waiting
     ]
     TenantAuthorization.objects.bulk_create(rows, batch_size=1000)
     accepted_ids = {t["tenant_id"] for t in accepted}
