@@ -1,0 +1,65 @@
+"""Live mode wired through Django settings: msal against the configured sign-in host, the rolling refresh token
+kept in the database, and every change made at Microsoft recorded for support."""
+
+import pytest
+import responses
+
+from csp.connection import partner_center, reset_clients
+from csp.models import PartnerCenterCall, TokenCache
+from csp.partner_center.schemas import CartLine
+from tests.csp.partner_center.test_auth import (
+    PC_DELEGATED,
+    SOVEREIGN_LOGIN,
+    TokenEndpoint,
+    mock_sovereign_sign_in,
+    user_token,
+)
+
+pytestmark = pytest.mark.django_db
+API = "https://partnercenter.example-sovereign.test"
+TENANT = "33333333-3333-4333-8333-000000000001"
+
+
+@pytest.fixture
+def live(settings):
+    settings.PARTNER_CENTER_MODE = "live"
+    settings.PARTNER_CENTER_API_URL = API
+    settings.MICROSOFT_LOGIN_URL = SOVEREIGN_LOGIN
+    settings.PARTNER_CENTER_CLIENT_ID = "app-id"
+    settings.PARTNER_CENTER_CLIENT_SECRET = "app-secret"
+    settings.PARTNER_CENTER_REFRESH_TOKEN = "rt-from-the-environment"
+    reset_clients()
+    yield
+    reset_clients()
+
+
+def test_live_mode_uses_msal_and_keeps_the_rolled_refresh_token_in_the_database(live):
+    endpoint = TokenEndpoint([user_token("at-1", "rt-rolled", PC_DELEGATED)])
+    with responses.RequestsMock() as mocked:
+        mock_sovereign_sign_in(mocked, endpoint)
+        mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+        assert partner_center().domain_exists("contoso.onmicrosoft.com") is True
+        assert mocked.calls[-1].request.headers["Authorization"] == "Bearer at-1"
+    assert endpoint.forms[0]["refresh_token"] == "rt-from-the-environment"
+    cache = TokenCache.objects.get(name="partner_center").data
+    assert "rt-rolled" in cache and "rt-from-the-environment" not in cache
+
+
+def test_changes_at_microsoft_are_recorded_without_secrets(live):
+    endpoint = TokenEndpoint([user_token("at-1", "rt-rolled", PC_DELEGATED)])
+    with responses.RequestsMock() as mocked:
+        mock_sovereign_sign_in(mocked, endpoint)
+        mocked.post(
+            f"{API}/v1/customers/{TENANT}/carts",
+            status=201,
+            json={"id": "cart-1", "status": "Active", "lineItems": []},
+        )
+        cart = partner_center().create_cart(
+            TENANT,
+            [CartLine("CFQ7TTC0LH18:0001:CFQ7TTC0LH1K", 2, partner_id_on_record="1234567")],
+            request_id="r-1",
+        )
+    assert cart.id == "cart-1"
+    call = PartnerCenterCall.objects.get()
+    assert (call.operation, call.method, call.status, call.request_id) == ("create_cart", "POST", 201, "r-1")
+    assert "at-1" not in str(call.__dict__) and "app-secret" not in str(call.__dict__)
