@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from csp import domains
@@ -24,6 +25,7 @@ from csp.models import (
     TenantAuthorization,
 )
 from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
+from csp.singleton import ShortLivedRows
 
 logger = logging.getLogger(__name__)
 
@@ -175,10 +177,25 @@ def _network_entry_live(mpn_id: str) -> IndirectReseller | None:
     return entry
 
 
-def mpn_id_check(*, mpn_id: str) -> MpnCheck:
-    """Is this MPN ID an active indirect reseller of the distributor that signed the Microsoft Partner Agreement?"""
+_displayed_network = ShortLivedRows("reseller network by MPN ID")
+post_save.connect(_displayed_network.forget, sender=IndirectReseller, dispatch_uid="displayed-network-save")
+post_delete.connect(
+    _displayed_network.forget, sender=IndirectReseller, dispatch_uid="displayed-network-delete"
+)
+
+
+def _network_entry(mpn_id: str) -> IndirectReseller | None:
+    return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
+
+
+def mpn_id_check(*, mpn_id: str, fresh: bool = False) -> MpnCheck:
+    """Is this MPN ID an active indirect reseller of the distributor that signed the Microsoft Partner Agreement?
+
+    Without `fresh` (what a page shows as the buyer types) a network row read up to a few seconds ago in this
+    process may answer; submits (`fresh`, `mpn_id_require`) always read the database.
+    """
     value = domains.normalize_mpn_id(mpn_id)
-    entry = IndirectReseller.objects.filter(mpn_id=value).first()
+    entry = _network_entry(value) if fresh else _displayed_network.get(value, _network_entry)
     if entry is None or entry.agreement_signed is None:
         try:
             entry = _network_entry_live(value)
@@ -200,7 +217,7 @@ def mpn_id_check(*, mpn_id: str) -> MpnCheck:
 
 
 def mpn_id_require(*, mpn_id: str) -> MpnCheck:
-    check = mpn_id_check(mpn_id=mpn_id)
+    check = mpn_id_check(mpn_id=mpn_id, fresh=True)
     if not check.valid:
         raise MpnNotInNetwork(check.message, field="mpn_id")
     return check

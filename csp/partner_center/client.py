@@ -6,10 +6,13 @@ import html
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -208,8 +211,18 @@ class PartnerCenterClient:
         self._certificates: dict[str, bytes] = {}
         self.call_count = 0
         self.calls: deque[tuple[str, str]] = deque(maxlen=1000)
+        self._side: ThreadPoolExecutor | None = None
+        self._side_lock = threading.Lock()
+        self._count_lock = threading.Lock()
 
     # -- plumbing ------------------------------------------------------------------------------------------
+
+    def _side_pool(self) -> ThreadPoolExecutor:
+        """A few threads for calls made alongside another one (created on first use, so after a worker forks)."""
+        with self._side_lock:
+            if self._side is None:
+                self._side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="partner-center-side")
+            return self._side
 
     def _api(self, path: str) -> str:
         return f"{self.config.api_url}/v1/{path.lstrip('/')}"
@@ -261,8 +274,9 @@ class PartnerCenterClient:
 
     def _count(self, method: str, url: str) -> None:
         path = urlsplit(url).path
-        self.call_count += 1
-        self.calls.append((method, path))
+        with self._count_lock:  # calls can be made from two threads at once (domain_availability)
+            self.call_count += 1
+            self.calls.append((method, path))
         if self._on_request is not None:
             self._on_request(method, path)
 
@@ -573,8 +587,15 @@ class PartnerCenterClient:
         if not DOMAIN_PREFIX_RE.match(prefix):
             raise ValueError("domain prefix must be 1 to 27 letters or digits")
         domain = f"{prefix}.onmicrosoft.com"
-        exists = self.domain_exists(domain)
-        tenant_id = self.tenant_id_for_domain(domain)
+        # The two questions are independent: sign-in discovery (no token, nothing recorded) is asked on a side
+        # thread while Partner Center is asked here, so the buyer waits for the slower of the two, not the sum.
+        discovery = self._side_pool().submit(self.tenant_id_for_domain, domain)
+        try:
+            exists = self.domain_exists(domain)
+        except BaseException:
+            futures.wait([discovery])  # its outcome no longer matters, but it ends before this call does
+            raise
+        tenant_id = discovery.result()
         return DomainAvailability(
             domain_prefix=prefix,
             domain=domain,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from billing.models import Order, OrderLine
@@ -23,6 +24,7 @@ from csp.errors import (
     StorefrontError,
 )
 from csp.models import TenantAuthorization
+from csp.singleton import ShortLivedRows
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.checkout.models import CheckoutDraft
@@ -44,11 +46,13 @@ def checkout_draft_get(*, user: User) -> CheckoutDraft:
     """The user's open draft (created on first use), so a checkout can be resumed from any browser."""
     if user.organization_id is None:
         raise InvalidInput("Only reseller and direct-customer accounts can order.")
-    draft = (
+    # At most one open draft per user (a unique constraint): no ORDER BY to compile or sort.
+    found = list(
         CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN)
         .select_related("end_customer", "authorization")
-        .first()
+        .order_by()[:1]
     )
+    draft = found[0] if found else None
     if draft is not None:
         draft.user = user
         if user.organization_id == draft.organization_id and "organization" in user._state.fields_cache:
@@ -113,14 +117,27 @@ def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
     key = tuple(sorted(draft.lines.items()))
     memo = getattr(draft, "_cart_lines_memo", None)
     if memo is None or memo[0] != key:
-        memo = (key, cart_lines(draft.lines))
+        memo = (key, cart_lines(draft.lines, for_display=True))
         draft._cart_lines_memo = memo
     return memo[1]
 
 
-def cart_lines(lines: dict[str, int]) -> list[CartLineView]:
-    """Cart lines with their products in one query; products withdrawn from sale drop out."""
-    products = Product.objects.in_bulk([int(pk) for pk in lines if str(pk).isdigit()])
+_displayed_products = ShortLivedRows("catalog products by id")
+post_save.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-save")
+post_delete.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-delete")
+
+
+def cart_lines(lines: dict[str, int], *, for_display: bool = False) -> list[CartLineView]:
+    """Cart lines with their products in one query; products withdrawn from sale drop out.
+
+    `for_display` (the wizard's pages) may use products read up to a few seconds ago in this process; placing an
+    order never does, so its prices and availability are always the database's.
+    """
+    ids = [int(pk) for pk in lines if str(pk).isdigit()]
+    if for_display:
+        products = _displayed_products.get_many(ids, Product.objects.in_bulk)
+    else:
+        products = Product.objects.in_bulk(ids)
     return [
         CartLineView(products[int(pk)], int(quantity))
         for pk, quantity in lines.items()
@@ -228,7 +245,7 @@ def service_details_evaluate(
     mpn_ok = not is_reseller
     if is_reseller:
         try:
-            mpn = csp_services.mpn_id_check(mpn_id=draft.mpn_id)
+            mpn = csp_services.mpn_id_check(mpn_id=draft.mpn_id, fresh=fresh)
             mpn_ok = mpn.valid
             result.mpn_message = mpn.message
             result.mpn_warning = not mpn.valid

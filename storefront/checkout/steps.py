@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storefront.checkout.models import CheckoutDraft
 from storefront.checkout.services import billing_address_required, draft_cart_lines
+from storefront.configuration.context_processors import urls
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def progress(current: str) -> list[dict]:
             "step": step,
             "number": i + 1,
             "state": "done" if i < index else ("current" if i == index else "todo"),
+            "url": urls()[step.key] if i < index else "",
         }
         for i, step in enumerate(STEPS)
     ]
