@@ -150,7 +150,9 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     # A task a killed worker had taken (acks_late) goes back to the queue after this many seconds; it must exceed
     # the longest task (CELERY_TASK_TIME_LIMIT), or a slow task would be handed to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+    }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
