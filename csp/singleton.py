@@ -15,6 +15,7 @@ from typing import Any, Self
 from django.db import models
 
 LOAD_CACHE_SECONDS = 5.0
+_clock = time.monotonic
 _lock = threading.Lock()
 _loaded: dict[type, tuple[Any, float]] = {}
 _row_caches: list["ShortLivedRows"] = []
@@ -38,7 +39,7 @@ class SingletonModel(models.Model):
 
     @classmethod
     def load(cls) -> Self:
-        now = time.monotonic()
+        now = _clock()
         with _lock:
             cached = _loaded.get(cls)
         if cached and now - cached[1] < LOAD_CACHE_SECONDS:
@@ -61,7 +62,7 @@ class ShortLivedRows:
 
     def get_many(self, keys: Iterable[Hashable], load: Callable[[list], dict]) -> dict:
         """{key: row} for the keys that exist; `load(missing_keys)` reads the others in one go."""
-        now = time.monotonic()
+        now = _clock()
         found: dict = {}
         missing = []
         with _lock:
