@@ -323,3 +323,24 @@ def test_logs_never_contain_tokens_or_passwords(client, mocked, caplog):
     assert "partner_center-token" not in caplog.text
     assert "Gen3rated" not in caplog.text
     assert "app-secret" not in caplog.text
+
+
+def test_session_without_a_proxy_keeps_the_ca_bundle_and_stops_rereading_the_environment(monkeypatch):
+    from csp.partner_center.client import microsoft_session
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/private-ca.pem")
+    session = microsoft_session()
+    assert session.trust_env is False
+    assert session.verify == "/etc/ssl/private-ca.pem"
+
+
+def test_session_behind_a_proxy_keeps_requests_own_environment_handling(monkeypatch):
+    from csp.partner_center.client import microsoft_session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    session = microsoft_session()
+    assert session.trust_env is True
+    assert session.verify is True
