@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +20,7 @@ from storefront.checkout.forms import AgreementForm
 from storefront.checkout.models import CheckoutDraft
 from storefront.customers.forms import EndCustomerForm, OrganizationProfileForm
 from storefront.customers.models import EndCustomer
-from storefront.customers.services import billing_profile_form_confirm
+from storefront.customers.services import billing_profile_form_confirm, end_customer_save
 
 
 def _buyer_required(view):
@@ -108,41 +108,22 @@ def customer(request: HttpRequest) -> HttpResponse:
         choice = request.POST.get(
             "end_customer", str(draft.end_customer_id or ("new" if not end_customers else ""))
         )
+        chosen = _end_customer_chosen(request, draft, choice)
         form = EndCustomerForm(
             data=request.POST if request.method == "POST" else None,
-            instance=draft.end_customer if choice not in ("", "new") and draft.end_customer else None,
+            instance=chosen,
             address_required=address_required,
             prefix="new",
         )
-        if request.method == "POST":
-            if choice == "new":
-                form = EndCustomerForm(data=request.POST, address_required=address_required, prefix="new")
-                if billing_profile_form_confirm(form):
-                    end_customer = form.save(commit=False)
-                    end_customer.reseller = organization
-                    end_customer.save()
-                    return _customer_chosen(draft, end_customer)
-            else:
-                try:
-                    end_customer = services.end_customer_for(
-                        organization=organization, end_customer_id=choice
-                    )
-                except StorefrontError as error:
-                    messages.error(request, error.message)
-                else:
-                    if address_required and not end_customer.has_billing_address:
-                        form = EndCustomerForm(
-                            data=request.POST, instance=end_customer, address_required=True, prefix="new"
-                        )
-                        if billing_profile_form_confirm(form):
-                            return _customer_chosen(draft, form.save())
-                        messages.error(
-                            request,
-                            f"Complete {end_customer.company_name}'s billing address: Microsoft needs it.",
-                        )
-                        choice = str(end_customer.pk)
-                    else:
-                        return _customer_chosen(draft, end_customer)
+        if request.method == "POST" and (choice == "new" or chosen is not None):
+            if chosen is not None and (not address_required or chosen.has_billing_address):
+                return _customer_chosen(draft, chosen)
+            if end_customer := end_customer_save(form=form, reseller=organization):
+                return _customer_chosen(draft, end_customer)
+            if chosen is not None:
+                messages.error(
+                    request, f"Complete {chosen.company_name}'s billing address: Microsoft needs it."
+                )
         context = _context(
             draft,
             "customer",
@@ -161,6 +142,20 @@ def customer(request: HttpRequest) -> HttpResponse:
         draft.save(update_fields=["customer_confirmed", "updated_at"])
         return redirect("checkout:service_details")
     return render(request, "checkout/customer_direct.html", _context(draft, "customer", form=form))
+
+
+def _end_customer_chosen(request: HttpRequest, draft: CheckoutDraft, choice: str) -> EndCustomer | None:
+    """The existing end-customer picked on the form (the draft's own needs no query), or None for a new one."""
+    if choice in ("", "new"):
+        return None
+    if draft.end_customer_id is not None and str(draft.end_customer_id) == choice:
+        return draft.end_customer
+    try:
+        return services.end_customer_for(organization=draft.organization, end_customer_id=choice)
+    except StorefrontError as error:
+        if request.method == "POST":
+            messages.error(request, error.message)
+        return None
 
 
 def _customer_chosen(draft: CheckoutDraft, end_customer: EndCustomer) -> HttpResponse:
@@ -300,11 +295,10 @@ def authorization_status(request: HttpRequest, authorization_id: int) -> HttpRes
 def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResponse:
     """Emails the authorization link and instructions to the customer's administrator."""
     authorization = _authorization_for(request, authorization_id)
-    draft = _draft(request)
     email = request.POST.get("admin_email", "").strip()
     try:
         validate_email(email)
-    except Exception:
+    except ValidationError:
         sent = {
             "ok": False,
             "message": "Enter the administrator's email address, for example admin@contoso.com.",
@@ -312,7 +306,7 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
     else:
         notifications.authorization_link_send(authorization_id=authorization.pk, to=email)
         sent = {"ok": True, "message": f"We emailed the authorization link to {email}."}
-    return _regions_after_authorization(request, draft, "_regions_email.html", sent=sent, admin_email=email)
+    return render(request, "checkout/_regions_email.html", {"sent": sent})
 
 
 @_buyer_required

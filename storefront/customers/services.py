@@ -26,16 +26,24 @@ def billing_profile_form_confirm(form: BillingProfileForm) -> bool:
     return True
 
 
+def end_customer_save(*, form: EndCustomerForm, reseller: Organization) -> EndCustomer | None:
+    """Saves the form's end-customer for this reseller once Microsoft's rules pass; None leaves the errors on it."""
+    if not billing_profile_form_confirm(form):
+        return None
+    end_customer = form.save(commit=False)
+    end_customer.reseller = reseller
+    end_customer.save()
+    return end_customer
+
+
 def end_customer_create(*, reseller: Organization, data: dict[str, Any]) -> EndCustomer:
     """Creates an end-customer after Microsoft's data rules and the admin's billing-address switch."""
     if not reseller.is_reseller:
         raise InvalidInput("Only resellers have end-customers.")
     form = EndCustomerForm(data=data, address_required=billing_address_required(reseller))
-    if not billing_profile_form_confirm(form):
+    end_customer = end_customer_save(form=form, reseller=reseller)
+    if end_customer is None:
         fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         first_field, first_messages = next(iter(fields.items()))
         raise InvalidInput(f"{first_field}: {first_messages[0]}", fields=fields)
-    end_customer = form.save(commit=False)
-    end_customer.reseller = reseller
-    end_customer.save()
     return end_customer
