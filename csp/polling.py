@@ -246,6 +246,7 @@ def authorizations_poll_pass(
     if not claimed:
         return report
     interval = CloudServicesSettings.load().polling_interval_minutes
+    released = False
     try:
         rows: list[TenantAuthorization] = []
         for chunk in _chunks(claimed):
@@ -280,8 +281,10 @@ def authorizations_poll_pass(
                 report.errors += 1
             not_yet.append(authorization)
         report.backed_off = _back_off(not_yet, now=now, interval=interval)
+        released = True  # verified rows left the claim with their transition, the others with their back-off
     finally:
-        _release(claimed)
+        if not released:
+            _release(claimed)
     report.partner_center_calls = client.call_count - calls_before
     logger.info("Authorization polling pass: %s", report)
     return report
