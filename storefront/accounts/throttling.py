@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,8 +49,22 @@ def _lock_key(subject: str) -> str:
 
 def login_locked(*, email: str, ip: str) -> bool:
     """Whether sign-in is paused for this email or this address."""
+    return login_locked_seconds(email=email, ip=ip) > 0
+
+
+def login_locked_seconds(*, email: str, ip: str) -> int:
+    """How many seconds sign-in stays paused for this email or this address (0: not paused).
+
+    The web form and the API's token endpoint share these counters, so neither is a way around the other.
+    """
     keys = [_lock_key(s) for s in _subjects(email=email, ip=ip)]
-    return any(cache.get_many(keys).values())
+    now = time.time()
+    remaining = 0
+    for until in cache.get_many(keys).values():
+        if until is True:  # a lock written before the end time was stored
+            until = now + LOCKOUT_SECONDS
+        remaining = max(remaining, math.ceil(float(until) - now))
+    return max(remaining, 0)
 
 
 def login_failed(*, email: str, ip: str) -> bool:
@@ -63,7 +79,7 @@ def login_failed(*, email: str, ip: str) -> bool:
             cache.set(key, 1, WINDOW_SECONDS)
             failures = 1
         if failures >= MAX_FAILURES:
-            cache.set(_lock_key(subject), True, LOCKOUT_SECONDS)
+            cache.set(_lock_key(subject), time.time() + LOCKOUT_SECONDS, LOCKOUT_SECONDS)
             cache.delete(key)
             # The email is logged as its hash only: a log is no place for who is being attacked.
             logger.warning("Sign-in paused for 15 minutes after %d failures for %s", failures, subject[:22])

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -24,6 +25,7 @@ from csp import gdap
 from csp import selectors as csp_selectors
 from csp import services as csp_services
 from csp.errors import InvalidInput
+from storefront.accounts import throttling as sign_in_throttling
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
@@ -109,9 +111,17 @@ class TokenView(APIView):
     )
     def post(self, request):
         data = _valid(s.TokenRequestSerializer, request.data)
-        user = authenticate(request, username=data["username"].strip().lower(), password=data["password"])
+        email, ip = data["username"].strip().lower(), sign_in_throttling.client_ip(request)
+        if paused := sign_in_throttling.login_locked_seconds(email=email, ip=ip):
+            raise Throttled(wait=paused, detail=sign_in_throttling.LOCKED_MESSAGE)
+        user = authenticate(request, username=email, password=data["password"])
         if user is None or not user.is_active:
+            if sign_in_throttling.login_failed(email=email, ip=ip):
+                raise Throttled(
+                    wait=sign_in_throttling.LOCKOUT_SECONDS, detail=sign_in_throttling.LOCKED_MESSAGE
+                )
             raise InvalidCredentials("Unable to sign in with the email and password provided.")
+        sign_in_throttling.login_succeeded(email=email)
         token, _ = Token.objects.get_or_create(user=user)
         return Response(s.TokenSerializer({"token": token.key}).data)
 

@@ -42,16 +42,19 @@ class IdempotencyConflict(StorefrontError):
 # Draft and cart ------------------------------------------------------------------------------------------------
 
 
-def checkout_draft_get(*, user: User) -> CheckoutDraft:
-    """The user's open draft (created on first use), so a checkout can be resumed from any browser."""
+def checkout_draft_get(*, user: User, related: tuple[str, ...] = ("end_customer",)) -> CheckoutDraft:
+    """The user's open draft (created on first use), so a checkout can be resumed from any browser.
+
+    `related` are joined in the same query (each join costs its compilation on every request). The authorization
+    is not joined by default: only a draft with the box ticked has one, and it is then read when first used.
+    """
     if user.organization_id is None:
         raise InvalidInput("Only reseller and direct-customer accounts can order.")
     # At most one open draft per user (a unique constraint): no ORDER BY to compile or sort.
-    found = list(
-        CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN)
-        .select_related("end_customer", "authorization")
-        .order_by()[:1]
-    )
+    drafts = CheckoutDraft.objects.filter(user=user, status=CheckoutDraft.Status.OPEN).order_by()
+    if related:  # select_related() with no names would join every required relation
+        drafts = drafts.select_related(*related)
+    found = list(drafts[:1])
     draft = found[0] if found else None
     if draft is not None:
         draft.user = user

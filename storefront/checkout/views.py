@@ -224,7 +224,8 @@ def service_details(request: HttpRequest) -> HttpResponse:
 @require_POST
 def service_details_check(request: HttpRequest) -> HttpResponse:
     """htmx: one field changed (prefix typed, MPN ID left, box ticked); answers with every region that changes."""
-    draft = _draft(request)
+    # The end-customer is not shown here, and the authorization is read only when the box is ticked.
+    draft = services.checkout_draft_get(user=request.user, related=())
     check = request.POST.get("check", "domain")
     typed = _service_details_input(request, draft)
     if check == "domain" and draft.organization.is_reseller:
@@ -284,10 +285,9 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
 def authorization_status(request: HttpRequest, authorization_id: int) -> HttpResponse:
     """htmx polling: the page updates itself when the worker or a webhook verifies the authorization."""
     authorization = _authorization_for(request, authorization_id)
-    draft = _draft(request)
     if request.GET.get("status") == authorization.status:
         return HttpResponse(status=204)
-    return _regions_after_authorization(request, draft, "_regions_status.html")
+    return _regions_after_authorization(request, _draft(request), "_regions_status.html")
 
 
 @_buyer_required

@@ -126,3 +126,43 @@ def test_the_client_address_comes_from_the_proxy_header_only_when_configured(rf,
     assert throttling.client_ip(request) == "10.0.0.1"
     settings.LOGIN_THROTTLE_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     assert throttling.client_ip(request) == "203.0.113.9"
+
+
+def _token(email, password, ip="10.0.0.1"):
+    return Client(REMOTE_ADDR=ip).post(
+        "/api/v1/auth/token/", {"username": email, "password": password}, content_type="application/json"
+    )
+
+
+def test_the_token_endpoint_shares_the_sign_in_lockout(owner, client, settings):
+    """Password guesses through the API count with the form's: neither is a way around the other's lockout."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # the per-address rate is another test's subject
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "token": None}}
+    with freeze_time() as clock:
+        for _ in range(2):
+            assert _sign_in(client, owner.email, "wrong").status_code == 200
+        for n in range(2):  # each guess from another address: the per-address rate never applies
+            assert _token(owner.email, "wrong", ip=f"10.0.1.{n}").status_code == 400
+        fifth = _token(owner.email.upper(), "wrong", ip="10.0.2.1")
+        assert fifth.status_code == 429
+        body = fifth.json()
+        assert body["code"] == "throttled" and body["message"].startswith(throttling.LOCKED_MESSAGE)
+        assert "900 seconds" in body["message"]
+        assert fifth["Retry-After"] == "900"
+        assert _sign_in(Client(REMOTE_ADDR="10.0.3.1"), owner.email, PASSWORD).status_code == 429
+        clock.tick(timedelta(minutes=10))
+        refused = _token(owner.email, PASSWORD, ip="10.0.4.1")
+        assert refused.status_code == 429 and refused["Retry-After"] == "300"
+        assert "token" not in refused.json()
+        clock.tick(timedelta(minutes=5, seconds=1))
+        assert "token" in _token(owner.email, PASSWORD, ip="10.0.4.1").json()
+
+
+def test_a_token_issued_clears_the_emails_count(owner, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    for n in range(4):
+        _token(owner.email, "wrong", ip=f"10.0.5.{n}")
+    assert _token(owner.email, PASSWORD, ip="10.0.6.1").status_code == 200
+    for n in range(4):
+        assert _token(owner.email, "wrong", ip=f"10.0.7.{n}").status_code == 400
