@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +20,14 @@ from billing.sealing import seal
 from csp import notifications
 from csp.connection import partner_center
 from csp.partner_center.exceptions import PermanentPartnerCenterError, TransientPartnerCenterError
-from csp.partner_center.schemas import Address, AgreementContact, CartLine, NewCustomer
+from csp.partner_center.schemas import (
+    Address,
+    AgreementContact,
+    CartLine,
+    NewCustomer,
+    PartnerOrder,
+    PartnerOrderLine,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -160,20 +168,115 @@ def _cart_and_checkout(order: Order) -> None:
         _save_progress(order, progress)
     request_id = _progress_step(order, "checkout")
     result = client.checkout_cart(order.customer_tenant_id, order.progress["cart_id"], request_id=request_id)
-    progress = dict(
-        order.progress,
-        microsoft_orders=[{"id": o.id, "status": o.status} for o in result.orders],
-        checked_out=True,
-    )
+    progress = dict(order.progress, checked_out=True)
     if result.errors:
         first = result.errors[0]
         reason = (
             FAILURE_MESSAGES.get(str(first.code))
             or f"Microsoft could not fulfil part of the order: {first.description}"
         )
+        _record_microsoft_orders(order, result.orders)
+        progress["microsoft_orders"] = _orders_summary(result.orders)
         _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=reason)
         return
-    _save_progress(order, progress, status=Order.Status.COMPLETED, completed_at=timezone.now())
+    _settle(order, progress, result.orders)
+
+
+# Fulfilment: Microsoft may answer the checkout with orders still "pending" ------------------------------------
+
+FULFILLED = {"completed"}
+CANCELLED = {"cancelled", "canceled", "failed"}
+FULFILMENT_FIRST_CHECK_SECONDS = 30
+FULFILMENT_MAX_INTERVAL_SECONDS = 30 * 60
+CANCELLED_REASON = "Microsoft cancelled the order after accepting it. Nothing was charged; please contact us to place it again."
+
+
+def _orders_summary(orders: tuple[PartnerOrder, ...] | list[PartnerOrder]) -> list[dict[str, Any]]:
+    return [{"id": o.id, "status": o.status} for o in orders]
+
+
+def _record_microsoft_orders(order: Order, orders: tuple[PartnerOrder, ...] | list[PartnerOrder]) -> None:
+    """Keeps on each order line the subscription Microsoft created for it, and warns when Microsoft kept another
+    partner of record than the reseller's MPN ID (the reseller would get no credit)."""
+    items = [item for microsoft_order in orders for item in microsoft_order.line_items]
+    for item in items:
+        if order.partner_mpn_id and item.partner_id_on_record not in (None, "", order.partner_mpn_id):
+            logger.warning(
+                "Order %s: Microsoft recorded partner %s instead of MPN ID %s",
+                order.number,
+                item.partner_id_on_record,
+                order.partner_mpn_id,
+            )
+    for line in order.lines.all():
+        item = _item_for(line.catalog_item_id, items)
+        if item is not None and item.subscription_id and item.subscription_id != line.subscription_id:
+            line.subscription_id = item.subscription_id[:64]
+            line.save(update_fields=["subscription_id"])
+
+
+def _item_for(catalog_item_id: str, items: list[PartnerOrderLine]) -> PartnerOrderLine | None:
+    """Microsoft names the line by its offer: the whole catalog item id, or its product and SKU."""
+    wanted = catalog_item_id.lower()
+    for item in items:
+        offer = (item.offer_id or "").lower()
+        if offer and (offer == wanted or wanted.startswith(offer + ":")):
+            return item
+    return None
+
+
+def _settle(
+    order: Order, progress: dict[str, Any], orders: tuple[PartnerOrder, ...] | list[PartnerOrder]
+) -> None:
+    """Completed once every Microsoft order is; failed if Microsoft cancelled one; otherwise checked again later."""
+    _record_microsoft_orders(order, orders)
+    progress = dict(progress, microsoft_orders=_orders_summary(orders))
+    statuses = {(o.status or "completed").lower() for o in orders}
+    if statuses & CANCELLED:
+        _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=CANCELLED_REASON)
+    elif statuses <= FULFILLED:
+        progress.pop("fulfilment_next_check", None)
+        _save_progress(order, progress, status=Order.Status.COMPLETED, completed_at=timezone.now())
+    else:
+        checks = int(progress.get("fulfilment_checks", 0))
+        delay = min(FULFILMENT_FIRST_CHECK_SECONDS * 2**checks, FULFILMENT_MAX_INTERVAL_SECONDS)
+        progress["fulfilment_next_check"] = (timezone.now() + timedelta(seconds=delay)).isoformat()
+        _save_progress(order, progress, updated_at=timezone.now())
+
+
+def _follow_fulfilment(order: Order) -> None:
+    """Asks Microsoft again about the orders it left pending (one call per pending order)."""
+    client = partner_center()
+    orders = []
+    for known in order.progress.get("microsoft_orders") or []:
+        if (known.get("status") or "completed").lower() in FULFILLED:
+            orders.append(PartnerOrder(id=known["id"], status=known.get("status")))
+        else:
+            orders.append(client.get_order(order.customer_tenant_id, known["id"]))
+    progress = dict(order.progress, fulfilment_checks=int(order.progress.get("fulfilment_checks", 0)) + 1)
+    _settle(order, progress, orders)
+
+
+def awaiting_fulfilment(order: Order) -> bool:
+    return order.status == Order.Status.PROVISIONING and bool(order.progress.get("checked_out"))
+
+
+def orders_follow_fulfilment_pass(*, limit: int = 200) -> int:
+    """The worker's pass over orders Microsoft has accepted but not fulfilled yet, each when its check is due."""
+    now = timezone.now()
+    due = []
+    candidates = Order.objects.filter(status=Order.Status.PROVISIONING, progress__checked_out=True).only(
+        "pk", "progress"
+    )
+    for order in candidates.order_by("updated_at")[:limit]:
+        next_check = order.progress.get("fulfilment_next_check")
+        if not next_check or datetime.fromisoformat(next_check) <= now:
+            due.append(order.pk)
+    for order_id in due:
+        try:
+            order_provision(order_id=order_id)
+        except TransientPartnerCenterError as error:
+            logger.warning("Order %s: Microsoft unavailable while following fulfilment: %s", order_id, error)
+    return len(due)
 
 
 def order_provision(*, order_id: int) -> Order:
@@ -191,6 +294,8 @@ def order_provision(*, order_id: int) -> Order:
             _accept_agreement(order)
         if not order.progress.get("checked_out"):
             _cart_and_checkout(order)
+        elif awaiting_fulfilment(order):
+            _follow_fulfilment(order)
     except PermanentPartnerCenterError as error:
         if error.status is not None and 200 <= error.status < 300:
             # Microsoft acted but its answer was unreadable: re-sending the same MS-RequestId is safe, so retry.
@@ -207,10 +312,19 @@ def order_provision(*, order_id: int) -> Order:
     return order
 
 
-def order_give_up(*, order_id: int, reason: str) -> None:
-    """After the last retry: the buyer is told in their terms; what they paid for is kept for support to resume."""
+def order_give_up(*, order_id: int, reason: str) -> str:
+    """After the last retry: the buyer is told in their terms; what they paid for is kept for support to resume.
+
+    Returns the order's status: "failed", or what it was when Microsoft had already accepted it."""
+    order = Order.objects.only("status", "progress").get(pk=order_id)
+    if order.progress.get("checked_out"):
+        return (
+            order.status
+        )  # Microsoft accepted it: an outage does not fail it, the fulfilment pass follows it
     updated = Order.objects.filter(
         pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
     ).update(status=Order.Status.FAILED, failure_reason=reason)
     if updated:
         transaction.on_commit(lambda: notifications.order_finished(order_id=order_id))
+        return Order.Status.FAILED.value
+    return Order.objects.values_list("status", flat=True).get(pk=order_id)

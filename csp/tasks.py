@@ -26,9 +26,16 @@ def order_place(self, order_id: int) -> str:
         return provisioning.order_provision(order_id=order_id).status
     except TransientPartnerCenterError:
         if self.request.retries >= self.max_retries:
-            provisioning.order_give_up(order_id=order_id, reason=ORDER_GIVE_UP_REASON)
-            return "failed"
+            return provisioning.order_give_up(order_id=order_id, reason=ORDER_GIVE_UP_REASON)
         raise
+
+
+@shared_task
+def orders_follow_fulfilment() -> int:
+    """Asks Microsoft again about accepted orders it has not fulfilled yet (beat runs it every 30 seconds)."""
+    from csp import provisioning
+
+    return provisioning.orders_follow_fulfilment_pass()
 
 
 @shared_task

@@ -49,6 +49,7 @@ from .schemas import (
     PageLink,
     PartnerCenterConfig,
     PartnerOrder,
+    PartnerOrderLine,
     PartnerRelationship,
     RelationshipRequestLink,
     WebhookRegistration,
@@ -165,7 +166,24 @@ def _customer_from(item: Any) -> Customer:
 
 
 def _order_from(item: Any) -> PartnerOrder:
-    return PartnerOrder(id=_text(item, "id"), status=_optional_text(item, "status"))
+    lines = item.get("lineItems") if isinstance(item, Mapping) else None
+    if lines is not None and not isinstance(lines, list):
+        raise _BadPayload("'lineItems' is not a list")
+    return PartnerOrder(
+        id=_text(item, "id"),
+        status=_optional_text(item, "status"),
+        line_items=tuple(_order_line_from(line) for line in lines or () if isinstance(line, Mapping)),
+    )
+
+
+def _order_line_from(line: Mapping[str, Any]) -> PartnerOrderLine:
+    quantity = line.get("quantity")
+    return PartnerOrderLine(
+        offer_id=_optional_text(line, "offerId"),
+        subscription_id=_optional_text(line, "subscriptionId"),
+        quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
+        partner_id_on_record=_optional_text(line, "partnerIdOnRecord"),
+    )
 
 
 def _gdap_from(body: Any) -> GdapRelationship:

@@ -221,9 +221,20 @@ class Cart:
 
 
 @dataclass(frozen=True)
+class PartnerOrderLine:
+    """One line of a Microsoft order: the subscription it created and the partner of record Microsoft kept."""
+
+    offer_id: str | None
+    subscription_id: str | None
+    quantity: int | None
+    partner_id_on_record: str | None
+
+
+@dataclass(frozen=True)
 class PartnerOrder:
     id: str
     status: str | None
+    line_items: tuple[PartnerOrderLine, ...] = ()
 
 
 @dataclass(frozen=True)

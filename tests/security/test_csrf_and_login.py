@@ -137,7 +137,9 @@ def _token(email, password, ip="10.0.0.1"):
 def test_the_token_endpoint_shares_the_sign_in_lockout(owner, client, settings):
     """Password guesses through the API count with the form's: neither is a way around the other's lockout."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # the per-address rate is another test's subject
+    rates = settings.REST_FRAMEWORK[
+        "DEFAULT_THROTTLE_RATES"
+    ]  # the per-address rate is another test's subject
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "token": None}}
     with freeze_time() as clock:
         for _ in range(2):

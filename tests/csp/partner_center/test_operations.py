@@ -19,6 +19,7 @@ from csp.partner_center import (
     NotFound,
     PartnerCenterClient,
     PartnerCenterConfig,
+    PartnerOrderLine,
     PermanentPartnerCenterError,
 )
 
@@ -660,6 +661,11 @@ def test_checkout_returns_orders_and_partial_errors(client, mocked, records):
     result = client.checkout_cart(CONTOSO_TENANT, cart_id, request_id="44444444-aaaa-4aaa-8aaa-444444444444")
 
     assert [(o.id, o.status) for o in result.orders] == [("order-0001", "pending")]
+    assert result.orders[0].line_items == (
+        PartnerOrderLine(
+            "CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ", None, 2, "1234567"
+        ),  # no subscription while pending
+    )
     assert [(e.code, e.description) for e in result.errors] == [
         (800010, "Inventory is not available for the selected product.")
     ]
@@ -689,7 +695,26 @@ def test_get_order_and_list_orders(client, mocked):
     orders = client.list_orders(CONTOSO_TENANT)
 
     assert (order.id, order.status) == ("order-0001", "completed")
+    assert order.line_items == (
+        PartnerOrderLine(
+            offer_id="CFQ7TTC0LFLS:0002:CFQ7TTC0KDLJ",
+            subscription_id="a1b2c3d4-0000-4000-8000-00000000aaaa",
+            quantity=2,
+            partner_id_on_record="1234567",
+        ),
+    )
     assert [(o.id, o.status) for o in orders] == [("order-0001", "completed"), ("order-0002", "pending")]
+
+
+def test_an_order_whose_line_items_are_not_a_list_is_refused(client, mocked):
+    mocked.get(
+        f"{API}/v1/customers/{CONTOSO_TENANT}/orders/order-0001",
+        json={"id": "order-0001", "status": "completed", "lineItems": {"subscriptionId": "x"}},
+    )
+
+    with pytest.raises(PermanentPartnerCenterError) as info:
+        client.get_order(CONTOSO_TENANT, "order-0001")
+    assert "lineItems" in str(info.value)
 
 
 def test_get_missing_order_raises_not_found(client, mocked):

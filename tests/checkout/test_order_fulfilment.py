@@ -1,0 +1,141 @@
+"""After the checkout Microsoft may still be fulfilling the order: the storefront keeps the subscriptions it
+creates and says "completed" only when Microsoft does, following pending orders in the background."""
+
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import Order
+from csp import provisioning
+from csp.connection import partner_center
+from csp.partner_center.schemas import PartnerOrder
+from csp.tasks import order_place
+
+pytestmark = pytest.mark.django_db
+
+AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
+
+
+def _place(client, owner, prefix, capture) -> Order:
+    client.force_login(owner)
+    response = client.post(
+        reverse("checkout:service_details"), {"domain_prefix": prefix, "mpn_id": "1234567"}
+    )
+    assert response["Location"] == reverse("checkout:review")
+    with capture():
+        client.post(reverse("checkout:review"), AGREEMENT)
+    order = Order.objects.get()
+    order_place.run(order.pk)
+    order.refresh_from_db()
+    return order
+
+
+def _microsoft_lines(sandbox, order: Order) -> list[dict]:
+    ids = {o["id"] for o in order.progress["microsoft_orders"]}
+    return [line for o in sandbox.state.orders.values() if o["id"] in ids for line in o["lineItems"]]
+
+
+def _make_due(order: Order) -> None:
+    progress = dict(order.progress, fulfilment_next_check=(timezone.now() - timedelta(seconds=1)).isoformat())
+    Order.objects.filter(pk=order.pk).update(progress=progress)
+
+
+def test_each_order_line_keeps_the_subscription_microsoft_created(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
+):
+    order = _place(client, owner, "subsco", django_capture_on_commit_callbacks)
+    assert order.status == Order.Status.COMPLETED
+    (microsoft_line,) = _microsoft_lines(sandbox, order)
+    (line,) = order.lines.all()
+    assert line.subscription_id == microsoft_line["subscriptionId"] != ""
+    assert microsoft_line["partnerIdOnRecord"] == "1234567"
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert f"Subscription {line.subscription_id}" in page
+    api = client.get(f"/api/v1/orders/{order.pk}/").json()
+    assert api["lines"][0]["subscription_id"] == line.subscription_id
+
+
+def test_a_pending_order_is_followed_until_microsoft_completes_it(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks, mailoutbox
+):
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 0.3}, timeout=10)
+    order = _place(client, owner, "pendingco", django_capture_on_commit_callbacks)
+    assert order.status == Order.Status.PROVISIONING
+    assert [o["status"] for o in order.progress["microsoft_orders"]] == ["pending"]
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Microsoft has accepted the order and is setting up the subscriptions" in page
+    assert 'hx-trigger="every 2s"' in page
+
+    pc = partner_center()
+    calls = pc.call_count
+    assert provisioning.orders_follow_fulfilment_pass() == 0  # the first check is 30 seconds away
+    assert pc.call_count == calls
+
+    time.sleep(0.35)
+    _make_due(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert provisioning.orders_follow_fulfilment_pass() == 1
+    assert pc.call_count == calls + 1  # one read of the one pending Microsoft order
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert order.lines.get().subscription_id == _microsoft_lines(sandbox, order)[0]["subscriptionId"]
+    assert len(mailoutbox) == 1 and order.number in mailoutbox[0].subject + mailoutbox[0].body
+    assert provisioning.orders_follow_fulfilment_pass() == 0
+
+
+def test_still_pending_orders_are_checked_less_and_less_often(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
+):
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 3600}, timeout=10)
+    order = _place(client, owner, "slowco", django_capture_on_commit_callbacks)
+    waits = []
+    for _ in range(8):
+        order.refresh_from_db()
+        next_check = timezone.datetime.fromisoformat(order.progress["fulfilment_next_check"])
+        waits.append(round((next_check - timezone.now()).total_seconds() / 30))
+        _make_due(order)
+        assert provisioning.orders_follow_fulfilment_pass() == 1
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]  # in 30-second steps, at most every 30 minutes
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and order.progress["fulfilment_checks"] == 8
+
+
+def test_an_order_microsoft_cancels_fails_in_the_buyers_terms(
+    client, owner, owner_draft, sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 3600}, timeout=10)
+    order = _place(client, owner, "cancelco", django_capture_on_commit_callbacks)
+    monkeypatch.setattr(
+        partner_center(),
+        "get_order",
+        lambda tenant_id, order_id: PartnerOrder(id=order_id, status="cancelled"),
+    )
+    _make_due(order)
+    provisioning.orders_follow_fulfilment_pass()
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED
+    assert order.failure_reason == provisioning.CANCELLED_REASON
+
+
+def test_an_outage_while_following_never_fails_an_order_microsoft_accepted(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
+):
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 0.2}, timeout=10)
+    order = _place(client, owner, "outagefollow", django_capture_on_commit_callbacks)
+    outage = {"fail": {"count": 1000, "status": 503}, "path_contains": "/orders/"}
+    requests.post(f"{sandbox.url}/_sandbox/faults", json=outage, timeout=10).raise_for_status()
+    _make_due(order)
+    assert provisioning.orders_follow_fulfilment_pass() == 1  # tried, Microsoft unavailable: logged, kept
+    assert order_place.apply(args=[order.pk], retries=order_place.max_retries).get() == "provisioning"
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and not order.failure_reason
+    requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10)
+    time.sleep(0.25)
+    _make_due(order)
+    provisioning.orders_follow_fulfilment_pass()
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
