@@ -401,9 +401,17 @@ class RelationshipAnswer:
 
 
 def relationship_check(
-    authorization: TenantAuthorization, *, default_domain: str, tenant_id: str | None = None
+    authorization: TenantAuthorization,
+    *,
+    default_domain: str,
+    tenant_id: str | None = None,
+    listed_as_customer: bool = False,
 ) -> RelationshipAnswer:
-    """Resolves the default domain to its tenant and asks Partner Center whether the relationship exists."""
+    """Resolves the default domain to its tenant and asks Partner Center whether the relationship exists.
+
+    `listed_as_customer`: the tenant was just read in the distributor's customer list, so Partner Center is not
+    asked again whether it is a customer (the polling pass saves one call per indirect match).
+    """
     client = partner_center()
     if tenant_id is None:
         tenant_id = _call("look up the domain", client.tenant_id_for_domain, default_domain)
@@ -422,7 +430,7 @@ def relationship_check(
             f"{authorization.initial_domain}. Enter the default domain of the tenant that owns "
             f"{authorization.initial_domain}.",
         )
-    customer = _call("check the authorization", client.get_customer, tenant_id)
+    customer = True if listed_as_customer else _call("check the authorization", client.get_customer, tenant_id)
     wait = (
         "Ask the customer's administrator to open the authorization link, sign in with a Global Administrator "
         "account and accept, then select Verify Authorization again. We also check by ourselves every few minutes."

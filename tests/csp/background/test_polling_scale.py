@@ -88,9 +88,9 @@ def test_pass_cost_follows_the_accepted_ones_not_the_pending_ones(sandbox, contr
     print(f"\n{PENDING} pending, {ACCEPTED} accepted, {customers} customers: {report}; {elapsed:.1f}s")
     assert report.claimed == report.checked == PENDING
     assert report.customer_pages == pages
-    # per match: nothing more for a direct one, customer + relationships for an indirect one
-    assert calls == report.partner_center_calls == pages + 2 * len(indirect)
-    assert calls <= pages + 2 * ACCEPTED
+    # per match: nothing more for a direct one, the reseller relationships for an indirect one
+    assert calls == report.partner_center_calls == pages + len(indirect)
+    assert calls <= pages + ACCEPTED
     verified = set(
         TenantAuthorization.objects.filter(status=TenantAuthorization.Status.VERIFIED).values_list(
             "customer_tenant_id", flat=True
