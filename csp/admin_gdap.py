@@ -70,7 +70,7 @@ class GdapRequestAdmin(ReadOnlyModelAdmin):
     def refresh_status(self, request: HttpRequest, queryset):
         for gdap_request in queryset:
             try:
-                refreshed = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk)
+                refreshed = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk, scheduled=False)
             except StorefrontError as error:
                 self.message_user(request, f"{gdap_request}: {error.message}", messages.ERROR)
                 continue

@@ -235,8 +235,17 @@ def _end_date(value: datetime | None) -> datetime | None:
     return value
 
 
-def gdap_request_refresh(*, gdap_request_id: int) -> GdapRequest:
-    """Reads the relationship's status from Microsoft and records it (approvalPending -> approved -> active)."""
+def _next_check(gdap_request: GdapRequest, now: datetime) -> dict[str, object]:
+    delay = min(FOLLOW_INTERVAL * (2 ** min(gdap_request.check_attempts, 10)), FOLLOW_MAX_INTERVAL)
+    return {"next_check_at": now + delay, "check_attempts": gdap_request.check_attempts + 1}
+
+
+def gdap_request_refresh(*, gdap_request_id: int, scheduled: bool = True) -> GdapRequest:
+    """Reads the relationship's status from Microsoft and records it (approvalPending -> approved -> active).
+
+    Only the worker's scheduled checks move the back-off (`scheduled`); a read someone asked for (the API, admin,
+    a webhook) leaves the worker's schedule alone, so an integrator polling the API does not push it out.
+    """
     gdap_request = GdapRequest.objects.get(pk=gdap_request_id)
     if not gdap_request.relationship_id or gdap_request.status not in GDAP_OPEN_STATUSES:
         return gdap_request
@@ -244,12 +253,10 @@ def gdap_request_refresh(*, gdap_request_id: int) -> GdapRequest:
     try:
         relationship = partner_center().get_gdap_relationship(gdap_request.relationship_id)
     except PartnerCenterError as error:
-        delay = min(FOLLOW_INTERVAL * (2 ** min(gdap_request.check_attempts, 10)), FOLLOW_MAX_INTERVAL)
         GdapRequest.objects.filter(pk=gdap_request.pk).update(
             last_error=str(error)[:2000],
             last_checked_at=now,
-            next_check_at=now + delay,
-            check_attempts=gdap_request.check_attempts + 1,
+            **(_next_check(gdap_request, now) if scheduled else {}),
         )
         gdap_request.refresh_from_db()
         return gdap_request
@@ -265,8 +272,8 @@ def gdap_request_refresh(*, gdap_request_id: int) -> GdapRequest:
     if changes["status"] in (Status.ACTIVE, Status.EXPIRING) and relationship.end_date_time:
         changes["expires_at"] = _end_date(relationship.end_date_time)
     if changes["status"] in GDAP_OPEN_STATUSES:
-        delay = min(FOLLOW_INTERVAL * (2 ** min(gdap_request.check_attempts, 10)), FOLLOW_MAX_INTERVAL)
-        changes.update(next_check_at=now + delay, check_attempts=gdap_request.check_attempts + 1)
+        if scheduled:
+            changes.update(_next_check(gdap_request, now))
     else:
         changes["next_check_at"] = None
     with transaction.atomic():

@@ -430,7 +430,9 @@ def relationship_check(
             f"{authorization.initial_domain}. Enter the default domain of the tenant that owns "
             f"{authorization.initial_domain}.",
         )
-    customer = True if listed_as_customer else _call("check the authorization", client.get_customer, tenant_id)
+    customer = (
+        True if listed_as_customer else _call("check the authorization", client.get_customer, tenant_id)
+    )
     wait = (
         "Ask the customer's administrator to open the authorization link, sign in with a Global Administrator "
         "account and accept, then select Verify Authorization again. We also check by ourselves every few minutes."

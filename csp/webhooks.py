@@ -118,7 +118,7 @@ def webhook_process(*, delivery_id: int) -> WebhookDelivery:
         elif delivery.event_name == GDAP_APPROVED_EVENT:
             requests = list(GdapRequest.objects.filter(relationship_id__iexact=resource)) if resource else []
             for gdap_request in requests:
-                gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk)
+                gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk, scheduled=False)
             if requests:
                 result = f"GDAP relationship {resource} refreshed."
             else:

@@ -423,7 +423,7 @@ class GdapRequestDetailView(OrganizationMixin, APIView):
     def get(self, request, gdap_request_id: int):
         gdap_request = gdap.gdap_request_get(self.organization.pk, gdap_request_id)
         if _gdap_refresh_due(gdap_request):
-            gdap_request = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk)
+            gdap_request = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk, scheduled=False)
         return Response(s.GdapRequestSerializer(gdap_request).data)
 
 

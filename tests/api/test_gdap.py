@@ -126,6 +126,23 @@ def test_a_new_request_is_refreshed_on_its_first_get(owner_api, verified_contoso
     assert owner_api.get(f"{REQUESTS}{body['id']}/").json()["status"] == "active"
 
 
+def test_an_integrator_polling_the_api_does_not_push_the_workers_checks_out(
+    owner_api, verified_contoso, helpdesk, sandbox
+):
+    body = create(owner_api, helpdesk).json()
+    scheduled = GdapRequest.objects.values_list("next_check_at", "check_attempts").get(pk=body["id"])
+    for _ in range(5):
+        GdapRequest.objects.filter(pk=body["id"]).update(
+            last_checked_at=timezone.now() - timedelta(seconds=11)
+        )
+        assert owner_api.get(f"{REQUESTS}{body['id']}/").json()["status"] == "approvalPending"
+    gdap_request = GdapRequest.objects.get(pk=body["id"])
+    assert gdap_request.last_checked_at > timezone.now() - timedelta(
+        seconds=5
+    )  # Microsoft was asked each time
+    assert (gdap_request.next_check_at, gdap_request.check_attempts) == scheduled
+
+
 def test_a_completed_orders_tenant_is_allowed_with_the_default_duration(
     owner_api, reseller, helpdesk, sandbox
 ):
