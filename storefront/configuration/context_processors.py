@@ -14,7 +14,23 @@ URL_NAMES = {
     "customer": "checkout:customer",
     "service_details": "checkout:service_details",
     "review": "checkout:review",
+    "service_details_check": "checkout:service_details_check",
 }
+ASSETS = {"css": "css/storefront.css", "htmx": "js/htmx.min.js", "js": "js/storefront.js"}
+
+
+class _Assets(dict):
+    """The static files every page links (`{{ assets.css }}`), their hashed URLs looked up once per process."""
+
+    def __missing__(self, name: str) -> str:
+        from django.templatetags.static import static
+
+        url = static(ASSETS[name])
+        self[name] = url
+        return url
+
+
+_assets = _Assets()
 
 
 class _Urls(dict):
@@ -49,4 +65,5 @@ def storefront(request: HttpRequest) -> dict:
         "distributor_name": distributor_name(),
         "is_reseller": bool(user and user.is_authenticated and user.is_reseller),
         "urls": urls(),
+        "assets": _assets,
     }
