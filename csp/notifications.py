@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,12 @@ def order_finished(*, order_id: int) -> None:
     from billing.models import Order
 
     order = Order.objects.select_related("placed_by").get(pk=order_id)
-    if not order.placed_by:
+    if not order.placed_by or not order.is_finished:
+        return
+    # Whoever finishes the order first tells the buyer; a worker or a pass finishing it again does not.
+    if not Order.objects.filter(pk=order_id, buyer_notified_at__isnull=True).update(
+        buyer_notified_at=timezone.now()
+    ):
         return
     if order.status == Order.Status.COMPLETED:
         subject = f"Order {order.number} is complete"

@@ -263,20 +263,31 @@ def awaiting_fulfilment(order: Order) -> bool:
 def orders_follow_fulfilment_pass(*, limit: int = 200) -> int:
     """The worker's pass over orders Microsoft has accepted but not fulfilled yet, each when its check is due."""
     now = timezone.now()
-    due = []
+    followed = 0
     candidates = Order.objects.filter(status=Order.Status.PROVISIONING, progress__checked_out=True).only(
-        "pk", "progress"
+        "pk", "progress", "updated_at"
     )
     for order in candidates.order_by("updated_at")[:limit]:
         next_check = order.progress.get("fulfilment_next_check")
-        if not next_check or datetime.fromisoformat(next_check) <= now:
-            due.append(order.pk)
-    for order_id in due:
+        if next_check and datetime.fromisoformat(next_check) > now:
+            continue
+        if not _claim_for_follow_up(order):
+            continue  # another pass has it
+        followed += 1
         try:
-            order_provision(order_id=order_id)
+            order_provision(order_id=order.pk)
         except TransientPartnerCenterError as error:
-            logger.warning("Order %s: Microsoft unavailable while following fulfilment: %s", order_id, error)
-    return len(due)
+            logger.warning("Order %s: Microsoft unavailable while following fulfilment: %s", order.pk, error)
+    return followed
+
+
+def _claim_for_follow_up(order: Order) -> bool:
+    """Optimistic claim on `updated_at`: of two passes that read the same row, only one follows it up."""
+    return bool(
+        Order.objects.filter(
+            pk=order.pk, status=Order.Status.PROVISIONING, updated_at=order.updated_at
+        ).update(updated_at=timezone.now())
+    )
 
 
 def order_provision(*, order_id: int) -> Order:

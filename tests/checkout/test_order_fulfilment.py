@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Order
-from csp import provisioning
+from csp import notifications, provisioning
 from csp.connection import partner_center
 from csp.partner_center.schemas import PartnerOrder
 from csp.tasks import order_place
@@ -139,3 +139,26 @@ def test_an_outage_while_following_never_fails_an_order_microsoft_accepted(
     provisioning.orders_follow_fulfilment_pass()
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
+
+
+def test_two_passes_reading_the_same_order_follow_it_up_once(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
+):
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 3600}, timeout=10)
+    order = _place(client, owner, "twopasses", django_capture_on_commit_callbacks)
+    _make_due(order)
+    first_read = Order.objects.only("pk", "progress", "updated_at").get(pk=order.pk)
+    second_read = Order.objects.only("pk", "progress", "updated_at").get(pk=order.pk)
+    assert provisioning._claim_for_follow_up(first_read)
+    assert not provisioning._claim_for_follow_up(second_read)
+
+
+def test_the_buyer_is_told_once_whoever_finishes_the_order(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks, mailoutbox
+):
+    order = _place(client, owner, "toldonce", django_capture_on_commit_callbacks)
+    assert order.status == Order.Status.COMPLETED
+    assert mailoutbox == []  # the worker's on-commit notification did not run in this test
+    for _ in range(3):  # the task, a redelivery and the fulfilment pass all finishing it
+        notifications.order_finished(order_id=order.pk)
+    assert len(mailoutbox) == 1 and mailoutbox[0].subject == f"Order {order.number} is complete"
