@@ -188,7 +188,7 @@ FULFILLED = {"completed"}
 CANCELLED = {"cancelled", "canceled", "failed"}
 FULFILMENT_FIRST_CHECK_SECONDS = 30
 FULFILMENT_MAX_INTERVAL_SECONDS = 30 * 60
-CANCELLED_REASON = "Microsoft cancelled the order after accepting it. Nothing was charged; please contact us to place it again."
+CANCELLED_REASON = "Microsoft cancelled the order after accepting it. Please contact us: we have its details and can place it again."
 
 
 def _orders_summary(orders: tuple[PartnerOrder, ...] | list[PartnerOrder]) -> list[dict[str, Any]]:
@@ -328,10 +328,9 @@ def order_give_up(*, order_id: int, reason: str) -> str:
 
     Returns the order's status: "failed", or what it was when Microsoft had already accepted it."""
     order = Order.objects.only("status", "progress").get(pk=order_id)
-    if order.progress.get("checked_out"):
-        return (
-            order.status
-        )  # Microsoft accepted it: an outage does not fail it, the fulfilment pass follows it
+    accepted_by_microsoft = bool(order.progress.get("checked_out"))
+    if accepted_by_microsoft:  # an outage does not fail it: the fulfilment pass keeps following it
+        return order.status
     updated = Order.objects.filter(
         pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
     ).update(status=Order.Status.FAILED, failure_reason=reason)
