@@ -28,4 +28,7 @@ def order_progress(request: HttpRequest, order_id: int) -> HttpResponse:
     if request.GET.get("status") == order.status:
         return HttpResponse(status=204)
     admin_login = selectors.order_admin_login_reveal(order=order)
-    return render(request, "orders/_progress.html", {"order": order, "admin_login": admin_login})
+    # Once finished, the lines are sent along (out of band) with their subscriptions: no reload, which would
+    # lose the new tenant's administrator password shown only once.
+    context = {"order": order, "admin_login": admin_login, "oob": True}
+    return render(request, "orders/_progress.html", context)

@@ -84,6 +84,13 @@ def test_a_pending_order_is_followed_until_microsoft_completes_it(
     assert order.status == Order.Status.COMPLETED
     assert order.lines.get().subscription_id == _microsoft_lines(sandbox, order)[0]["subscriptionId"]
     assert len(mailoutbox) == 1 and order.number in mailoutbox[0].subject + mailoutbox[0].body
+    # the open page's poll gets the news, with the lines and their subscription swapped in beside it
+    progress = client.get(
+        reverse("orders:progress", args=[order.pk]), {"status": "provisioning"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'data-status="completed"' in progress
+    assert 'id="order-lines" hx-swap-oob="true"' in progress
+    assert f"Subscription {order.lines.get().subscription_id}" in progress
     assert provisioning.orders_follow_fulfilment_pass() == 0
 
 
