@@ -58,6 +58,27 @@ def test_service_details_shows_both_labels_and_prefills_mpn(client, owner, owner
     assert 'id="checkout-button"' in page and "disabled" in page.split('id="checkout-button"')[1][:80]
 
 
+def test_a_fresh_draft_keeps_the_prefilled_mpn_so_the_domain_check_can_enable_checkout(
+    client, owner, owner_draft, sandbox
+):
+    """The MPN ID shown prefilled is the draft's, so typing a free prefix next is enough to enable Checkout."""
+    assert owner_draft.mpn_id == ""
+    client.force_login(owner)
+    client.get(reverse("checkout:service_details"))
+    owner_draft.refresh_from_db()
+    assert owner_draft.mpn_id == "1234567"
+    response = client.post(
+        reverse("checkout:service_details_check"),
+        {"domain_prefix": "freshdraftco", "mpn_id": "1234567", "check": "domain"},
+        HTTP_HX_REQUEST="true",
+    )
+    fragment = response.content.decode()
+    assert "freshdraftco.onmicrosoft.com is available" in fragment
+    assert "Enter your MPN ID" not in fragment
+    button = fragment.split('id="checkout-button"')[1][:80]
+    assert "disabled" not in button
+
+
 def test_direct_customer_sees_its_own_wording_and_no_mpn(client, direct_user, direct_draft, sandbox):
     client.force_login(direct_user)
     page = client.get(reverse("checkout:service_details")).content.decode()
