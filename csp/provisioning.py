@@ -186,7 +186,7 @@ def _cart_and_checkout(order: Order) -> None:
 
 FULFILLED = {"completed"}
 CANCELLED = {"cancelled", "canceled", "failed"}
-FULFILMENT_FIRST_CHECK_SECONDS = 30
+FULFILMENT_FIRST_CHECK_SECONDS = 15
 FULFILMENT_MAX_INTERVAL_SECONDS = 30 * 60
 CANCELLED_REASON = "Microsoft cancelled the order after accepting it. Please contact us: we have its details and can place it again."
 

@@ -32,7 +32,7 @@ def order_place(self, order_id: int) -> str:
 
 @shared_task
 def orders_follow_fulfilment() -> int:
-    """Asks Microsoft again about accepted orders it has not fulfilled yet (beat runs it every 30 seconds)."""
+    """Asks Microsoft again about accepted orders it has not fulfilled yet (beat runs it every 15 seconds)."""
     from csp import provisioning
 
     return provisioning.orders_follow_fulfilment_pass()

@@ -257,5 +257,5 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-reseller-network": {"task": "csp.tasks.network_refresh", "schedule": 30 * 60.0},
     "expire-authorizations": {"task": "csp.tasks.authorizations_expire", "schedule": 60 * 60.0},
     "follow-gdap-requests": {"task": "csp.tasks.gdap_requests_follow", "schedule": 5 * 60.0},
-    "follow-order-fulfilment": {"task": "csp.tasks.orders_follow_fulfilment", "schedule": 30.0},
+    "follow-order-fulfilment": {"task": "csp.tasks.orders_follow_fulfilment", "schedule": 15.0},
 }

@@ -72,7 +72,7 @@ def test_a_pending_order_is_followed_until_microsoft_completes_it(
 
     pc = partner_center()
     calls = pc.call_count
-    assert provisioning.orders_follow_fulfilment_pass() == 0  # the first check is 30 seconds away
+    assert provisioning.orders_follow_fulfilment_pass() == 0  # the first check is 15 seconds away
     assert pc.call_count == calls
 
     time.sleep(0.35)
@@ -103,10 +103,10 @@ def test_still_pending_orders_are_checked_less_and_less_often(
     for _ in range(8):
         order.refresh_from_db()
         next_check = timezone.datetime.fromisoformat(order.progress["fulfilment_next_check"])
-        waits.append(round((next_check - timezone.now()).total_seconds() / 30))
+        waits.append(round((next_check - timezone.now()).total_seconds() / 15))
         _make_due(order)
         assert provisioning.orders_follow_fulfilment_pass() == 1
-    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]  # in 30-second steps, at most every 30 minutes
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 120]  # in 15-second steps, at most every 30 minutes
     order.refresh_from_db()
     assert order.status == Order.Status.PROVISIONING and order.progress["fulfilment_checks"] == 8
 
