@@ -25,6 +25,20 @@ def test_dashboard_shows_pending_with_age_expiry_and_actions(client, owner, pend
     assert "contoso.onmicrosoft.com" in page
     assert "Check now" in page and "Resend link" in page
     assert "29\xa0days" in page or "4\xa0weeks" in page
+    assert "just now" in page and "0\xa0minutes" not in page
+
+
+def test_ages_read_as_people_say_them():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from storefront.dashboard.templatetags.dashboard import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=20)) == "just now"
+    assert ago(now - timedelta(hours=3, minutes=5)) == "3\xa0hours, 5\xa0minutes ago"
+    assert ago(None) == ""
 
 
 def test_check_now_verifies_after_acceptance(client, owner, pending, sandbox):
