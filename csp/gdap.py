@@ -284,6 +284,20 @@ def gdap_request_refresh(*, gdap_request_id: int, scheduled: bool = True) -> Gda
     return gdap_request
 
 
+ON_DEMAND_REFRESH_AFTER = timedelta(seconds=10)
+
+
+def gdap_request_refresh_if_stale(gdap_request: GdapRequest) -> GdapRequest:
+    """For someone looking at an open request (the page, the API): Microsoft's status, read at most every 10
+    seconds, so an approval shows within seconds rather than at the worker's next scheduled check."""
+    if not gdap_request.relationship_id or not gdap_request.is_open:
+        return gdap_request
+    last = gdap_request.last_checked_at
+    if last is not None and timezone.now() - last < ON_DEMAND_REFRESH_AFTER:
+        return gdap_request
+    return gdap_request_refresh(gdap_request_id=gdap_request.pk, scheduled=False)
+
+
 def _email_active(gdap_request_id: int) -> None:
     gdap_request = GdapRequest.objects.select_related("requested_by").get(pk=gdap_request_id)
     if not gdap_request.requested_by or not gdap_request.requested_by.email:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -342,7 +340,6 @@ class AuthorizationVerifyView(OrganizationMixin, APIView):
 
 # A GET of an open request reads its status from Microsoft when it was last read longer ago than this; otherwise
 # it answers the stored status, which the worker (and the approval webhook) keep following.
-GDAP_REFRESH_AFTER = timedelta(seconds=10)
 
 
 class GdapRoleTemplateListView(OrganizationMixin, APIView):
@@ -422,16 +419,8 @@ class GdapRequestDetailView(OrganizationMixin, APIView):
     )
     def get(self, request, gdap_request_id: int):
         gdap_request = gdap.gdap_request_get(self.organization.pk, gdap_request_id)
-        if _gdap_refresh_due(gdap_request):
-            gdap_request = gdap.gdap_request_refresh(gdap_request_id=gdap_request.pk, scheduled=False)
+        gdap_request = gdap.gdap_request_refresh_if_stale(gdap_request)
         return Response(s.GdapRequestSerializer(gdap_request).data)
-
-
-def _gdap_refresh_due(gdap_request) -> bool:
-    if not gdap_request.relationship_id or not gdap_request.is_open:
-        return False
-    last = gdap_request.last_checked_at
-    return last is None or timezone.now() - last >= GDAP_REFRESH_AFTER
 
 
 # Orders ------------------------------------------------------------------------------------------------------

@@ -100,9 +100,11 @@ def gdap_detail(request: HttpRequest, gdap_request_id: int) -> HttpResponse:
 
 @login_required
 def gdap_status(request: HttpRequest, gdap_request_id: int) -> HttpResponse:
-    """htmx polling: 204 while the status the page shows is still the current one."""
+    """htmx polling: 204 while the status the page shows is still the current one (read from Microsoft at most
+    every 10 seconds while the page is open)."""
     _reseller(request)
     gdap_request = gdap.gdap_request_get(request.user.organization_id, gdap_request_id)
+    gdap_request = gdap.gdap_request_refresh_if_stale(gdap_request)
     if request.GET.get("status") == gdap_request.status:
         return HttpResponse(status=204)
     return render(request, "gdap/_status.html", {"gdap_request": gdap_request})

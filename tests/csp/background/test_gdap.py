@@ -1,9 +1,12 @@
 """GDAP: create, lock, email the approval link, follow to active; only for the reseller's own tenants."""
 
+from datetime import timedelta
+
 import pytest
 import requests
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from csp import gdap
 from csp.errors import InvalidInput, NotAllowed
@@ -156,7 +159,9 @@ def test_request_get_answers_404_to_another_organisation(
         gdap.gdap_request_get(outsider.organization_id, gdap_request.pk)
 
 
-def test_pages_request_and_follow_status(client, sandbox, owner, outsider, verified_contoso, helpdesk):
+def test_pages_request_and_follow_status(
+    client, sandbox, owner, outsider, verified_contoso, helpdesk, django_capture_on_commit_callbacks
+):
     client.force_login(owner)
     form = client.get(reverse("gdap:new"))
     assert form.status_code == 200
@@ -172,6 +177,23 @@ def test_pages_request_and_follow_status(client, sandbox, owner, outsider, verif
     assert 'hx-trigger="every 3s"' in detail.content.decode()
     status_url = reverse("gdap:status", args=[gdap_request.pk])
     assert client.get(status_url, {"status": "approvalPending"}).status_code == 204
+
+    # the customer approves: the open page shows it at its next poll once 10 seconds have passed since the last
+    # read, without waiting for the worker's schedule (which the page's reads leave alone)
+    requests.post(f"{sandbox.url}/_sandbox/gdap/{gdap_request.relationship_id}/approve", json={}, timeout=10)
+    assert (
+        client.get(status_url, {"status": "approvalPending"}).status_code == 204
+    )  # read just now: not again
+    scheduled = GdapRequest.objects.values_list("next_check_at", "check_attempts").get(pk=gdap_request.pk)
+    GdapRequest.objects.filter(pk=gdap_request.pk).update(
+        last_checked_at=timezone.now() - timedelta(seconds=11)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        update = client.get(status_url, {"status": "approvalPending"})
+    assert update.status_code == 200 and 'data-status="active"' in update.content.decode()
+    gdap_request.refresh_from_db()
+    assert gdap_request.status == "active" and gdap_request.next_check_at is None
+    assert gdap_request.check_attempts == scheduled[1]
 
     client.force_login(outsider)
     assert client.get(reverse("gdap:detail", args=[gdap_request.pk])).status_code == 404
