@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csp import notifications
+from csp import notifications, polling
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.models import TenantAuthorization
@@ -281,8 +281,10 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
 @_buyer_required
 @require_GET
 def authorization_status(request: HttpRequest, authorization_id: int) -> HttpResponse:
-    """htmx polling: the page updates itself when the worker or a webhook verifies the authorization."""
+    """htmx polling: the page updates itself when the worker or a webhook verifies the authorization; while it is
+    open, the worker checks the authorization at least every polling interval, whatever its back-off."""
     authorization = _authorization_for(request, authorization_id)
+    polling.authorization_watched(authorization)
     if request.GET.get("status") == authorization.status:
         return HttpResponse(status=204)
     return _regions_after_authorization(request, _draft(request), "_regions_status.html")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -247,3 +248,30 @@ def test_network_refresh_task_keeps_the_cache_when_microsoft_is_down(sandbox, co
         tasks.network_refresh()
     entry.refresh_from_db()
     assert entry.in_network
+
+
+def test_an_open_page_brings_a_backed_off_authorization_back_to_the_polling_interval(client, owner):
+    """A reseller watching the page while the customer accepts sees it within minutes, not after hours of back-off."""
+    authorization = pending(
+        owner.organization,
+        prefix="watched",
+        next_check_at=timezone.now() + timedelta(hours=5),
+        check_attempts=8,
+    )
+    client.force_login(owner)
+    status_url = reverse("checkout:authorization_status", args=[authorization.pk])
+    assert client.get(status_url, {"status": "pending"}).status_code == 204
+    authorization.refresh_from_db()
+    assert authorization.next_check_at <= timezone.now() and authorization.check_attempts == 0
+    assert polling.authorizations_claim(now=timezone.now(), batch_size=10) == [authorization.pk]
+
+
+def test_a_watched_authorization_already_due_soon_costs_no_write(owner, django_assert_num_queries):
+    soon = pending(owner.organization, prefix="soon", next_check_at=timezone.now() + timedelta(minutes=2))
+    verified = pending(owner.organization, prefix="done", status=TenantAuthorization.Status.VERIFIED)
+    assert polling.authorization_watched(soon) is False  # reads the polling interval once (kept in process)
+    with django_assert_num_queries(0):
+        assert polling.authorization_watched(soon) is False
+        assert polling.authorization_watched(verified) is False
+    soon.refresh_from_db()
+    assert soon.next_check_at > timezone.now() + timedelta(minutes=1)
