@@ -200,7 +200,9 @@ def authorization_watched(authorization: TenantAuthorization) -> bool:
     if authorization.status != Status.PENDING:
         return False
     now = timezone.now()
-    soon = now + backoff_delay(attempts=0, interval_minutes=CloudServicesSettings.load().polling_interval_minutes)
+    soon = now + backoff_delay(
+        attempts=0, interval_minutes=CloudServicesSettings.load().polling_interval_minutes
+    )
     if authorization.next_check_at is not None and authorization.next_check_at <= soon:
         return False
     return bool(
