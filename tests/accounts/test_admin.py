@@ -323,3 +323,29 @@ def test_buyers_cannot_open_admin(client, owner):
     response = client.get(reverse("admin:csp_tenantauthorization_changelist"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_follow_up_now_hands_unfinished_orders_to_the_worker(admin_client, monkeypatch):
+    from billing.models import Order
+    from csp import tasks
+    from tests.factories import OrderFactory
+
+    pending_at_microsoft = OrderFactory(status=Order.Status.PROVISIONING, progress={"checked_out": True})
+    submitted = OrderFactory()
+    completed = OrderFactory(status=Order.Status.COMPLETED)
+    handed = []
+    monkeypatch.setattr(tasks.order_place, "delay", lambda order_id: handed.append(order_id))
+
+    response = admin_client.post(
+        reverse("admin:billing_order_changelist"),
+        {
+            "action": "follow_up_now",
+            "_selected_action": [pending_at_microsoft.pk, submitted.pk, completed.pk],
+        },
+        follow=True,
+    )
+
+    assert sorted(handed) == sorted([pending_at_microsoft.pk, submitted.pk])
+    text = response.content.decode()
+    assert "Asked the worker to follow up 2 order(s) with Microsoft" in text
+    assert "Skipped 1 finished order(s)." in text
