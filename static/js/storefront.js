@@ -42,6 +42,18 @@
     }
   }, true);
 
+  // A check answered while the buyer is in the Verify dialog (a debounced domain check, the box) must not replace
+  // the open dialog: it would close under them and lose what they typed. Same authorization, same dialog: keep it.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "verify-dialog" || !target.open) { return; }
+    var incoming = event.detail.fragment && event.detail.fragment.querySelector("#verify-form");
+    var current = target.querySelector("#verify-form");
+    if (incoming && current && incoming.getAttribute("action") === current.getAttribute("action")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function () {
     var result = document.getElementById("verify-result");
     var dialog = document.getElementById("verify-dialog");

@@ -172,6 +172,29 @@ def test_direct_customer_existing_tenant(page, shot, live_storefront, direct_log
     assert order.partner_mpn_id == ""
 
 
+def test_a_check_answered_while_the_verify_dialog_is_open_leaves_it_open(
+    page, live_storefront, reseller_login, sandbox
+):
+    """A debounced domain check (or the box) answering late must not close the dialog the buyer is typing in."""
+    sign_in(page, live_storefront.url, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    page.get_by_label("Domain prefix").fill("contoso")
+    expect(page.locator("#domain-status")).to_contain_text("already registered")
+    page.get_by_label("My customer is already using Office 365 service and he/she owns this domain").check()
+    expect(page.get_by_label("Authorization link")).to_have_value(re.compile(r"invType="))
+    page.get_by_role("button", name="Verify Authorization").click()
+    dialog = page.get_by_role("dialog", name="Verify Authorization")
+    dialog.get_by_label("Default domain").fill("contoso.com")
+    with page.expect_response(re.compile(r"/service-details/check/")):
+        page.evaluate("htmx.trigger('#id_existing_tenant', 'change')")
+    page.wait_for_timeout(200)  # let htmx settle the answer
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Default domain")).to_have_value("contoso.com")
+    dialog.get_by_role("button", name="Verify").click()
+    expect(dialog.locator("#verify-result")).to_contain_text("The authorization has not been completed yet")
+
+
 def test_unticked_box_with_a_taken_prefix_blocks_checkout(page, shot, live_storefront, reseller_login):
     sign_in(page, live_storefront.url, reseller_login.email)
     add_to_cart_and_start(page)
