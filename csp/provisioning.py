@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from billing.models import Order
@@ -239,7 +240,9 @@ def _settle(
     else:
         checks = int(progress.get("fulfilment_checks", 0))
         delay = min(FULFILMENT_FIRST_CHECK_SECONDS * 2**checks, FULFILMENT_MAX_INTERVAL_SECONDS)
-        progress["fulfilment_next_check"] = (timezone.now() + timedelta(seconds=delay)).isoformat()
+        progress["fulfilment_next_check"] = (timezone.now() + timedelta(seconds=delay)).isoformat(
+            timespec="microseconds"
+        )
         _save_progress(order, progress, updated_at=timezone.now())
 
 
@@ -267,7 +270,9 @@ def orders_follow_fulfilment_pass(*, limit: int = 200) -> int:
     candidates = Order.objects.filter(status=Order.Status.PROVISIONING, progress__checked_out=True).only(
         "pk", "progress", "updated_at"
     )
-    for order in candidates.order_by("updated_at")[:limit]:
+    # Soonest check first (ISO times in UTC sort as text), so orders due later never crowd out the due ones.
+    next_check = KT("progress__fulfilment_next_check")
+    for order in candidates.order_by(next_check.asc(nulls_first=True), "pk")[:limit]:
         next_check = order.progress.get("fulfilment_next_check")
         if next_check and datetime.fromisoformat(next_check) > now:
             continue

@@ -169,3 +169,27 @@ def test_the_buyer_is_told_once_whoever_finishes_the_order(
     for _ in range(3):  # the task, a redelivery and the fulfilment pass all finishing it
         notifications.order_finished(order_id=order.pk)
     assert len(mailoutbox) == 1 and mailoutbox[0].subject == f"Order {order.number} is complete"
+
+
+def test_orders_due_later_never_crowd_out_a_due_one(sandbox):
+    from tests.factories import OrderFactory
+
+    later = timezone.now() + timedelta(minutes=20)
+    for _ in range(3):  # the oldest rows, all due later
+        OrderFactory(
+            status=Order.Status.PROVISIONING,
+            progress={"checked_out": True, "fulfilment_next_check": later.isoformat(timespec="microseconds")},
+        )
+    due = OrderFactory(
+        status=Order.Status.PROVISIONING,
+        customer_tenant_id="33333333-3333-4333-8333-000000000001",
+        progress={
+            "agreement_accepted": True,
+            "checked_out": True,
+            "microsoft_orders": [],
+            "fulfilment_next_check": timezone.now().isoformat(timespec="microseconds"),
+        },
+    )
+    assert provisioning.orders_follow_fulfilment_pass(limit=1) == 1
+    due.refresh_from_db()
+    assert due.status == Order.Status.COMPLETED  # no Microsoft order left pending: completed
