@@ -5,7 +5,8 @@ import os
 import pytest
 from django.conf import settings
 
-from csp.models import CloudServicesSettings
+from csp.models import CloudServicesSettings, GdapRoleTemplate
+from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from storefront.celery import app as celery_app
 from storefront.configuration.models import StorefrontConfiguration
 from tests.factories import (
@@ -13,6 +14,7 @@ from tests.factories import (
     EndCustomerFactory,
     OrganizationFactory,
     ProductFactory,
+    TenantAuthorizationFactory,
     UserFactory,
 )
 
@@ -129,4 +131,29 @@ def contoso(reseller):
     """Fabrikam's end-customer whose tenant (contoso.onmicrosoft.com, default contoso.com) exists at the sandbox."""
     return EndCustomerFactory(
         reseller=reseller, company_name="Contoso Ltd", first_name="Jane", last_name="Doe"
+    )
+
+
+@pytest.fixture
+def verified_contoso(reseller, contoso):
+    """Contoso's tenant, verified for Fabrikam: a tenant the reseller may ask admin access (GDAP) for."""
+    # Imported here, not at the top: tests.pc_sandbox is a pytest plugin, loaded (and rewritten) after this file.
+    from tests.pc_sandbox import CONTOSO_TENANT
+
+    return TenantAuthorizationFactory(
+        organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
+    )
+
+
+@pytest.fixture
+def helpdesk():
+    """The least-privilege GDAP role template the migrations seed."""
+    return GdapRoleTemplate.objects.get(name="Helpdesk (least privilege)")
+
+
+@pytest.fixture
+def global_admin():
+    return GdapRoleTemplate.objects.create(
+        name="Global administration",
+        roles=[{"name": "Global Administrator", "role_definition_id": GLOBAL_ADMINISTRATOR_ROLE_ID}],
     )

@@ -8,7 +8,6 @@ from django.core import mail
 from django.utils import timezone
 
 from csp.models import GdapRequest, GdapRoleTemplate
-from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from tests.api.conftest import (
     CONTOSO_TENANT,
     accept_invitation,
@@ -23,26 +22,6 @@ FIELDS = {"id", "status", "relationship_id", "approval_link", "customer_tenant_i
 WINGTIP_TENANT = "33333333-3333-4333-8333-000000000002"
 TEMPLATES = "/api/v1/gdap-role-templates/"
 REQUESTS = "/api/v1/gdap-requests/"
-
-
-@pytest.fixture
-def verified_contoso(reseller, contoso):
-    return TenantAuthorizationFactory(
-        organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
-    )
-
-
-@pytest.fixture
-def helpdesk():
-    return GdapRoleTemplate.objects.get(name="Helpdesk (least privilege)")
-
-
-@pytest.fixture
-def global_admin():
-    return GdapRoleTemplate.objects.create(
-        name="Global administration",
-        roles=[{"name": "Global Administrator", "role_definition_id": GLOBAL_ADMINISTRATOR_ROLE_ID}],
-    )
 
 
 def create(client, template, tenant=CONTOSO_TENANT, **body):

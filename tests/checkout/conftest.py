@@ -1,9 +1,27 @@
 import pytest
+from django.urls import reverse
 
+from billing.models import Order
 from storefront.checkout.services import checkout_draft_get
 from tests.pc_sandbox import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state
 
 __all__ = ["CONTOSO_TENANT", "FABRIKAM_TENANT", "accept_invitation", "sandbox_state"]
+
+# The Review step's form: a named customer contact accepted the Microsoft Customer Agreement.
+AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
+
+
+def submit_new_tenant_order(client, owner, prefix: str, capture) -> tuple[Order, list]:
+    """Service Details with a free prefix, then Place order, as the owner's browser does; the worker's task is
+    left in the captured on-commit callbacks (returned with the order) for the test to run."""
+    client.force_login(owner)
+    response = client.post(
+        reverse("checkout:service_details"), {"domain_prefix": prefix, "mpn_id": "1234567"}
+    )
+    assert response["Location"] == reverse("checkout:review")
+    with capture() as callbacks:
+        client.post(reverse("checkout:review"), AGREEMENT)
+    return Order.objects.get(), callbacks
 
 
 @pytest.fixture

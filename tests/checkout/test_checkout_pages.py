@@ -21,6 +21,22 @@ AGREEMENT = {
 }
 
 
+# A new end-customer as the Customer step posts it (prefix "new"), with a valid US billing address.
+NEW_CUSTOMER = {
+    "end_customer": "new",
+    "new-company_name": "Tailwind Traders",
+    "new-first_name": "Sam",
+    "new-last_name": "Smith",
+    "new-email": "sam@tailwind.example",
+    "new-address_line1": "1 Main St",
+    "new-city": "Redmond",
+    "new-state": "WA",
+    "new-postal_code": "98052",
+    "new-country": "US",
+}
+ADDRESS_FIELDS = ("new-address_line1", "new-city", "new-state", "new-postal_code", "new-country")
+
+
 def service_details_post(client, **fields):
     data = {"domain_prefix": "", "mpn_id": "1234567", **fields}
     return client.post(reverse("checkout:service_details"), data)
@@ -138,13 +154,7 @@ def test_customer_step_requires_the_address_only_when_the_switch_is_on(
 ):
     client.force_login(owner)
     client.post(reverse("checkout:cart_add", args=[product.pk]))
-    new_customer = {
-        "end_customer": "new",
-        "new-company_name": "Tailwind Traders",
-        "new-first_name": "Sam",
-        "new-last_name": "Smith",
-        "new-email": "sam@tailwind.example",
-    }
+    new_customer = {name: value for name, value in NEW_CUSTOMER.items() if name not in ADDRESS_FIELDS}
     storefront_config.sub_customers_billing_address = True
     storefront_config.save()
     response = client.post(reverse("checkout:customer"), new_customer)
@@ -172,19 +182,7 @@ def test_customer_form_applies_microsofts_data_rules_next_to_the_field(
 ):
     client.force_login(owner)
     client.post(reverse("checkout:cart_add", args=[product.pk]))
-    data = {
-        "end_customer": "new",
-        "new-company_name": "Tailwind Traders",
-        "new-first_name": "Sam",
-        "new-last_name": "Smith",
-        "new-email": "sam@tailwind.example",
-        "new-address_line1": "1 Main St",
-        "new-city": "Redmond",
-        "new-state": "WA",
-        "new-postal_code": "98052",
-        "new-country": "US",
-        field: value,
-    }
+    data = {**NEW_CUSTOMER, field: value}
     response = client.post(reverse("checkout:customer"), data)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -337,18 +335,7 @@ def test_emailing_the_link_to_the_administrator(client, owner, owner_draft, sand
 def test_customer_step_shows_microsofts_address_suggestion_next_to_the_field(client, owner, product, sandbox):
     client.force_login(owner)
     client.post(reverse("checkout:cart_add", args=[product.pk]))
-    data = {
-        "end_customer": "new",
-        "new-company_name": "Tailwind Traders",
-        "new-first_name": "Sam",
-        "new-last_name": "Smith",
-        "new-email": "sam@tailwind.example",
-        "new-address_line1": "Microsoft Way",
-        "new-city": "Redmond",
-        "new-state": "WA",
-        "new-postal_code": "98052",
-        "new-country": "US",
-    }
+    data = {**NEW_CUSTOMER, "new-address_line1": "Microsoft Way"}
     response = client.post(reverse("checkout:customer"), data)
     page = response.content.decode()
     assert response.status_code == 200

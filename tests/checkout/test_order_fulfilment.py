@@ -14,21 +14,13 @@ from csp import notifications, provisioning
 from csp.connection import partner_center
 from csp.partner_center.schemas import PartnerOrder
 from csp.tasks import order_place
+from tests.checkout.conftest import submit_new_tenant_order
 
 pytestmark = pytest.mark.django_db
 
-AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
-
 
 def _place(client, owner, prefix, capture) -> Order:
-    client.force_login(owner)
-    response = client.post(
-        reverse("checkout:service_details"), {"domain_prefix": prefix, "mpn_id": "1234567"}
-    )
-    assert response["Location"] == reverse("checkout:review")
-    with capture():
-        client.post(reverse("checkout:review"), AGREEMENT)
-    order = Order.objects.get()
+    order, _ = submit_new_tenant_order(client, owner, prefix, capture)
     order_place.run(order.pk)
     order.refresh_from_db()
     return order

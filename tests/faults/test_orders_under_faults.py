@@ -9,11 +9,11 @@ from csp import provisioning
 from csp.connection import partner_center
 from csp.partner_center.exceptions import TransientPartnerCenterError
 from csp.tasks import order_place
+from tests.checkout.conftest import submit_new_tenant_order
 from tests.faults.conftest import request_log
 
 pytestmark = pytest.mark.django_db
 
-AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
 # Five faults: the client's four attempts all fail, the task retries, and the fifth fault is used up there.
 KINDS = {
     "throttle": {"throttle": {"count": 5, "retry_after": 0}},
@@ -23,17 +23,6 @@ KINDS = {
 }
 # The sandbox's create-customer is POST /v1/customers; every later call names /v1/customers/<id>/...
 STEPS = {"customer": "/v1/customers", "cart": "/carts", "checkout": "/checkout"}
-
-
-def _submit_new_tenant_order(client, owner, prefix, capture):
-    client.force_login(owner)
-    response = client.post(
-        reverse("checkout:service_details"), {"domain_prefix": prefix, "mpn_id": "1234567"}
-    )
-    assert response["Location"] == reverse("checkout:review")
-    with capture() as callbacks:
-        client.post(reverse("checkout:review"), AGREEMENT)
-    return Order.objects.get(), callbacks
 
 
 def _microsoft_counts(sandbox, prefix):
@@ -65,7 +54,7 @@ def test_new_tenant_order_survives_a_fault_storm_with_one_of_everything_at_micro
     kind, step, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
     prefix = f"storm{kind}{step}"
-    order, _ = _submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
+    order, _ = submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
     faults(**KINDS[kind], path_contains=STEPS[step])
     deliver(order.pk)
     order.refresh_from_db()
@@ -86,7 +75,7 @@ def test_unreadable_answer_while_placing_is_retried_with_the_same_request_id_and
 ):
     """Microsoft may have acted before its answer got garbled: the worker re-sends the same MS-RequestId."""
     prefix = f"garbled{step}"
-    order, _ = _submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
+    order, _ = submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
     faults(malformed={"count": 1}, path_contains=STEPS[step])
     deliver(order.pk)
     order.refresh_from_db()
@@ -97,7 +86,7 @@ def test_unreadable_answer_while_placing_is_retried_with_the_same_request_id_and
 def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms(
     client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
 ):
-    order, _ = _submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
+    order, _ = submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
     sandbox.state.resellers["22222222-2222-4222-8222-222222222222"].mpa_signed = False
     deliver(order.pk)
     order.refresh_from_db()
@@ -113,7 +102,7 @@ def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms
 def test_outage_longer_than_every_retry_fails_the_order_in_the_buyers_terms(
     client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
-    order, _ = _submit_new_tenant_order(client, owner, "outageco", django_capture_on_commit_callbacks)
+    order, _ = submit_new_tenant_order(client, owner, "outageco", django_capture_on_commit_callbacks)
     faults(fail={"count": 1000, "status": 503}, path_contains="/v1/customers")
     deliver(order.pk, times=2)
     # the last retry the task allows gives up in the buyer's terms
@@ -134,7 +123,7 @@ class WorkerKilled(BaseException):
 def test_worker_killed_after_microsoft_acted_then_redelivered_makes_one_of_everything(
     dies_after, client, owner, owner_draft, sandbox, monkeypatch, django_capture_on_commit_callbacks
 ):
-    order, _ = _submit_new_tenant_order(
+    order, _ = submit_new_tenant_order(
         client, owner, f"killed{dies_after.replace('_', '')[:18]}", django_capture_on_commit_callbacks
     )
     prefix = order.domain_prefix

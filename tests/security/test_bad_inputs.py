@@ -11,6 +11,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from storefront.checkout.models import CheckoutDraft
+from tests.checkout.conftest import AGREEMENT
 from tests.security.routes import route_names
 from tests.security.world import build_world
 
@@ -60,7 +61,6 @@ NEW_CUSTOMER = {
     "new-postal_code": "98052",
     "new-country": "US",
 }
-AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
 
 
 def _assert_safe(response, what: str) -> None:

@@ -10,13 +10,13 @@ from billing.models import Order
 from billing.sealing import unseal
 from csp.connection import reset_clients
 from csp.models import PartnerCenterCall, TokenCache
+from tests.checkout.conftest import AGREEMENT
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 CLIENT_SECRET = "cs-7f3a9c11-never-log-this-secret"
 REFRESH_TOKEN = "rt-0b8e44d2-never-log-this-refresh-token"
-AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
 
 
 def test_no_secret_or_token_leaks_during_a_new_tenant_order(

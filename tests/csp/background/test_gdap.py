@@ -10,33 +10,12 @@ from django.utils import timezone
 
 from csp import gdap
 from csp.errors import InvalidInput, NotAllowed
-from csp.models import GdapRequest, GdapRoleTemplate, WebhookDelivery
-from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
-from tests.factories import OrderFactory, TenantAuthorizationFactory
+from csp.models import GdapRequest, WebhookDelivery
+from tests.factories import OrderFactory
 
 from .conftest import CONTOSO_TENANT, WINGTIP_TENANT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def verified_contoso(reseller, contoso):
-    return TenantAuthorizationFactory(
-        organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
-    )
-
-
-@pytest.fixture
-def helpdesk():
-    return GdapRoleTemplate.objects.get(name="Helpdesk (least privilege)")
-
-
-@pytest.fixture
-def global_admin():
-    return GdapRoleTemplate.objects.create(
-        name="Global administration",
-        roles=[{"name": "Global Administrator", "role_definition_id": GLOBAL_ADMINISTRATOR_ROLE_ID}],
-    )
 
 
 def create(owner, template, tenant=CONTOSO_TENANT, **extra):
