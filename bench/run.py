@@ -170,37 +170,19 @@ CPU_GROUPS = ("storefront (gunicorn)", "sandbox", "postgres", "redis", "load gen
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _pids_named(*names: str) -> list[int]:
-    pids = []
+def _processes() -> dict[int, tuple[str, int, float]]:
+    """Every process as (command name, parent pid, CPU seconds), from one read of each /proc/<pid>/stat."""
+    found = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                comm = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            if comm.startswith(names):
-                pids.append(int(entry.name))
-    return pids
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+            name, rest = text[text.index("(") + 1 :].rsplit(")", 1)
+            fields = rest.split()
+            found[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while we read
     return found
 
 
@@ -208,12 +190,17 @@ def cpu_snapshot(gunicorn_pid: int, sandbox_pid: int) -> dict[str, float]:
     """CPU seconds used so far by each part of the system (Linux /proc); empty elsewhere."""
     if not Path("/proc/self/stat").exists():
         return {}
+    processes = _processes()
+
+    def total(match) -> float:
+        return sum(cpu for pid, (name, parent, cpu) in processes.items() if match(pid, name, parent))
+
     return {
-        "storefront (gunicorn)": sum(_cpu_seconds(p) for p in [gunicorn_pid, *_children(gunicorn_pid)]),
-        "sandbox": _cpu_seconds(sandbox_pid),
-        "postgres": sum(_cpu_seconds(p) for p in _pids_named("postgres")),
-        "redis": sum(_cpu_seconds(p) for p in _pids_named("redis-server")),
-        "load generator": _cpu_seconds(os.getpid()),
+        "storefront (gunicorn)": total(lambda pid, name, parent: gunicorn_pid in (pid, parent)),
+        "sandbox": total(lambda pid, name, parent: pid == sandbox_pid),
+        "postgres": total(lambda pid, name, parent: name.startswith("postgres")),
+        "redis": total(lambda pid, name, parent: name.startswith("redis-server")),
+        "load generator": total(lambda pid, name, parent: pid == os.getpid()),
     }
 
 

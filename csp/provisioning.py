@@ -333,13 +333,14 @@ def order_give_up(*, order_id: int, reason: str) -> str:
 
     Returns the order's status: "failed", or what it was when Microsoft had already accepted it."""
     order = Order.objects.only("status", "progress").get(pk=order_id)
-    accepted_by_microsoft = bool(order.progress.get("checked_out"))
-    if accepted_by_microsoft:  # an outage does not fail it: the fulfilment pass keeps following it
-        return order.status
+    if order.is_finished or order.progress.get("checked_out"):
+        return (
+            order.status
+        )  # an order Microsoft accepted is not failed by an outage: the fulfilment pass follows it
     updated = Order.objects.filter(
         pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
     ).update(status=Order.Status.FAILED, failure_reason=reason)
-    if updated:
-        transaction.on_commit(lambda: notifications.order_finished(order_id=order_id))
-        return Order.Status.FAILED.value
-    return Order.objects.values_list("status", flat=True).get(pk=order_id)
+    if not updated:  # finished in between by another worker
+        return Order.objects.values_list("status", flat=True).get(pk=order_id)
+    transaction.on_commit(lambda: notifications.order_finished(order_id=order_id))
+    return Order.Status.FAILED.value

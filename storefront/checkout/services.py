@@ -217,6 +217,20 @@ class ServiceDetails:
         return not (self.authorization is not None and not self.authorization.is_verified)
 
 
+def service_details_initial(draft: CheckoutDraft) -> dict[str, Any]:
+    """What Service Details opens with: the draft's values, else the reseller's MPN ID and the end-customer's
+    initial domain. Given to `service_details_evaluate` rather than set on the draft, so that it saves them: the
+    htmx checks that follow read the MPN ID from the draft."""
+    mpn_id = draft.mpn_id
+    if draft.organization.is_reseller and not mpn_id:
+        mpn_id = draft.organization.mpn_id
+    domain_prefix = draft.domain_prefix
+    end_customer = draft.end_customer
+    if not domain_prefix and end_customer and end_customer.domain.endswith(".onmicrosoft.com"):
+        domain_prefix = end_customer.domain.removesuffix(".onmicrosoft.com")
+    return {"domain_prefix": domain_prefix, "existing_tenant": draft.existing_tenant, "mpn_id": mpn_id}
+
+
 def service_details_evaluate(
     *,
     draft: CheckoutDraft,

@@ -176,19 +176,6 @@ def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
     }
 
 
-def _initial_service_details(draft: CheckoutDraft) -> dict:
-    """What the page starts with: the draft's values, else the reseller's MPN ID and the end-customer's initial
-    domain. Passed to the evaluation rather than set on the draft, so that it saves them: the htmx checks that
-    follow read the MPN ID from the draft."""
-    mpn_id = draft.mpn_id
-    if draft.organization.is_reseller and not mpn_id:
-        mpn_id = draft.organization.mpn_id
-    domain_prefix = draft.domain_prefix
-    if not domain_prefix and draft.end_customer and draft.end_customer.domain.endswith(".onmicrosoft.com"):
-        domain_prefix = draft.end_customer.domain.removesuffix(".onmicrosoft.com")
-    return {"domain_prefix": domain_prefix, "existing_tenant": draft.existing_tenant, "mpn_id": mpn_id}
-
-
 @_buyer_required
 @require_http_methods(["GET", "POST"])
 def service_details(request: HttpRequest) -> HttpResponse:
@@ -204,7 +191,7 @@ def service_details(request: HttpRequest) -> HttpResponse:
         status = 400
         submitted = True
     else:
-        initial = _initial_service_details(draft)
+        initial = services.service_details_initial(draft)
         result = services.service_details_evaluate(
             draft=draft, **initial, check_domain=bool(initial["domain_prefix"])
         )
