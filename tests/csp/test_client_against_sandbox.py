@@ -9,13 +9,10 @@ No Django database is needed.
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
@@ -38,6 +35,7 @@ from csp.partner_center.schemas import (
 )
 from csp.sandbox.server import SandboxServer
 from csp.sandbox.webhooks import CERTIFICATE_PATH
+from tests.csp.conftest import WebhookReceiver
 
 DISTRIBUTOR = "d1570b00-0000-4000-8000-000000000001"
 FABRIKAM = "22222222-2222-4222-8222-222222222222"
@@ -211,40 +209,6 @@ def accept_invitation(link: str, domain: str) -> tuple[PageParser, PageParser]:
         accepted = submit(browser, opened.url, form, domain=domain)
         assert accepted.status_code == 200, accepted.text
         return invitation, parse_page(accepted.text)
-
-
-class WebhookReceiver:
-    """A local endpoint that keeps what Partner Center (the sandbox) delivers to it."""
-
-    def __init__(self) -> None:
-        received: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
-        self.received = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.put((dict(self.headers.items()), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/csp/webhooks/partner-center/"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    yield hook
-    hook.close()
 
 
 # -- sign-in -----------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from csp.sandbox.server import SandboxServer
+from tests.csp.conftest import WebhookReceiver
 
-from .conftest import ALPINE, CONTOSO, DISTRIBUTOR_TENANT_ID, FABRIKAM, Api, WebhookReceiver, customer_body
+from .conftest import ALPINE, CONTOSO, DISTRIBUTOR_TENANT_ID, FABRIKAM, Api, customer_body
 
 EVENTS = [
     "indirect-reseller-relationship-accepted-by-customer",
