@@ -211,6 +211,19 @@ def accept_invitation(link: str, domain: str) -> tuple[PageParser, PageParser]:
         return invitation, parse_page(accepted.text)
 
 
+def _small_gdap(client: PartnerCenterClient, display_name: str):
+    """A 30-day Directory Readers relationship with Contoso, not auto-extended."""
+    return client.create_gdap_relationship(
+        display_name=display_name,
+        customer_tenant_id=CONTOSO,
+        customer_name="Contoso Ltd",
+        role_definition_ids=[DIRECTORY_READERS],
+        duration_days=30,
+        auto_extend=False,
+        request_id=str(uuid.uuid4()),
+    )
+
+
 # -- sign-in -----------------------------------------------------------------------------------------------
 
 
@@ -784,15 +797,7 @@ def test_gdap_relationship_is_created_locked_approved_on_the_portal_page_and_bec
 def test_gdap_page_has_no_approve_button_before_the_relationship_is_locked(
     url: str, client: PartnerCenterClient
 ) -> None:
-    created = client.create_gdap_relationship(
-        display_name="Not yet locked",
-        customer_tenant_id=CONTOSO,
-        customer_name="Contoso Ltd",
-        role_definition_ids=[DIRECTORY_READERS],
-        duration_days=30,
-        auto_extend=False,
-        request_id=str(uuid.uuid4()),
-    )
+    created = _small_gdap(client, "Not yet locked")
 
     page = requests.get(f"{url}/AdminPortal/granularAdminRelationships/{created.id}", timeout=10)
 
@@ -807,15 +812,7 @@ def test_gdap_errors_from_graph_are_permanent_with_graphs_code(client: PartnerCe
         client.get_gdap_relationship(f"{uuid.uuid4()}-{uuid.uuid4()}")
     assert missing.value.code == "NotFound"
 
-    created = client.create_gdap_relationship(
-        display_name="Locked twice",
-        customer_tenant_id=CONTOSO,
-        customer_name="Contoso Ltd",
-        role_definition_ids=[DIRECTORY_READERS],
-        duration_days=30,
-        auto_extend=False,
-        request_id=str(uuid.uuid4()),
-    )
+    created = _small_gdap(client, "Locked twice")
     client.lock_gdap_for_approval(created.id)
     with pytest.raises(PermanentPartnerCenterError) as twice:
         client.lock_gdap_for_approval(created.id)
@@ -943,15 +940,7 @@ def test_a_503_is_retried_with_the_same_ms_request_id_and_creates_exactly_one_cu
 def test_a_503_on_graph_is_retried_and_then_succeeds(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    created = client.create_gdap_relationship(
-        display_name="Retried read",
-        customer_tenant_id=CONTOSO,
-        customer_name="Contoso Ltd",
-        role_definition_ids=[DIRECTORY_READERS],
-        duration_days=30,
-        auto_extend=False,
-        request_id=str(uuid.uuid4()),
-    )
+    created = _small_gdap(client, "Retried read")
     faults(url, fail={"count": 1, "status": 503})
 
     assert client.get_gdap_relationship(created.id).status == "created"
