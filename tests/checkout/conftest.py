@@ -11,6 +11,22 @@ __all__ = ["CONTOSO_TENANT", "FABRIKAM_TENANT", "accept_invitation", "sandbox_st
 AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
 
 
+# A new end-customer as the Customer step posts it (prefix "new"), with a valid US billing address.
+NEW_CUSTOMER = {
+    "end_customer": "new",
+    "new-company_name": "Tailwind Traders",
+    "new-first_name": "Sam",
+    "new-last_name": "Smith",
+    "new-email": "sam@tailwind.example",
+    "new-address_line1": "1 Main St",
+    "new-city": "Redmond",
+    "new-state": "WA",
+    "new-postal_code": "98052",
+    "new-country": "US",
+}
+ADDRESS_FIELDS = ("new-address_line1", "new-city", "new-state", "new-postal_code", "new-country")
+
+
 def submit_new_tenant_order(client, owner, prefix: str, capture) -> tuple[Order, list]:
     """Service Details with a free prefix, then Place order, as the owner's browser does; the worker's task is
     left in the captured on-commit callbacks (returned with the order) for the test to run."""

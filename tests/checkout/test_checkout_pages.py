@@ -7,7 +7,14 @@ from billing.models import Order
 from csp import services
 from csp.models import TenantAuthorization
 from storefront.checkout.models import CheckoutDraft
-from tests.checkout.conftest import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state
+from tests.checkout.conftest import (
+    ADDRESS_FIELDS,
+    CONTOSO_TENANT,
+    FABRIKAM_TENANT,
+    NEW_CUSTOMER,
+    accept_invitation,
+    sandbox_state,
+)
 from tests.factories import EndCustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,22 +26,6 @@ AGREEMENT = {
     "phone": "",
     "accepted": "on",
 }
-
-
-# A new end-customer as the Customer step posts it (prefix "new"), with a valid US billing address.
-NEW_CUSTOMER = {
-    "end_customer": "new",
-    "new-company_name": "Tailwind Traders",
-    "new-first_name": "Sam",
-    "new-last_name": "Smith",
-    "new-email": "sam@tailwind.example",
-    "new-address_line1": "1 Main St",
-    "new-city": "Redmond",
-    "new-state": "WA",
-    "new-postal_code": "98052",
-    "new-country": "US",
-}
-ADDRESS_FIELDS = ("new-address_line1", "new-city", "new-state", "new-postal_code", "new-country")
 
 
 def service_details_post(client, **fields):

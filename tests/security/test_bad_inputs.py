@@ -11,7 +11,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from storefront.checkout.models import CheckoutDraft
-from tests.checkout.conftest import AGREEMENT
+from storefront.customers.forms import PROFILE_FIELDS
+from tests.checkout.conftest import AGREEMENT, NEW_CUSTOMER
 from tests.security.routes import route_names
 from tests.security.world import build_world
 
@@ -36,32 +37,6 @@ CORPUS = [
 WRONG_TYPES = [None, 0, -1, 1.5, True, [], ["a"], {"a": 1}]
 RAW_MARKUP = ("<script>alert(1)", "<img src=x onerror")
 
-CUSTOMER_FIELDS = [
-    "company_name",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-]
-NEW_CUSTOMER = {
-    "end_customer": "new",
-    "new-company_name": "Tailwind Traders",
-    "new-first_name": "Sam",
-    "new-last_name": "Smith",
-    "new-email": "sam@tailwind.example",
-    "new-address_line1": "1 Main St",
-    "new-city": "Redmond",
-    "new-state": "WA",
-    "new-postal_code": "98052",
-    "new-country": "US",
-}
-
 
 def _assert_safe(response, what: str) -> None:
     assert response.status_code < 500, f"{what}: {response.status_code}"
@@ -80,7 +55,7 @@ def _form_cases(world, product_pk):
             "customer",
             reverse("checkout:customer"),
             NEW_CUSTOMER,
-            ["end_customer"] + [f"new-{f}" for f in CUSTOMER_FIELDS],
+            ["end_customer"] + [f"new-{f}" for f in PROFILE_FIELDS],
             False,
         ),
         (
