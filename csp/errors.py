@@ -44,3 +44,21 @@ class PartnerCenterUnavailable(StorefrontError):
 class NotAllowed(StorefrontError):
     code = "forbidden"
     status = 403
+
+
+class MpnNotYours(StorefrontError):
+    code = "mpn_id_not_yours"
+    status = 403
+
+
+class NoTenantForDomain(StorefrontError):
+    code = "no_tenant_for_domain"
+
+
+class TenantHeldByAnotherOrganization(StorefrontError):
+    code = "tenant_held_by_another_organization"
+    status = 409
+
+
+class EndCustomerMismatch(StorefrontError):
+    code = "end_customer_mismatch"

@@ -63,6 +63,10 @@ class TenantAuthorization(models.Model):
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
 
+    class OwnershipProof(models.TextChoices):
+        TENANT_ADMIN_SIGN_IN = "tenant_admin_sign_in", "The tenant's administrator signed in with Microsoft"
+        STAFF_DECISION = "staff_decision", "A distributor admin decided"
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, editable=False)
     organization = models.ForeignKey(
@@ -89,6 +93,17 @@ class TenantAuthorization(models.Model):
         help_text="The tenant that owns the initial domain, when Microsoft knew it.",
     )
     customer_tenant_id = models.CharField(max_length=36, blank=True, db_index=True)
+    tenant_was_customer = models.BooleanField(
+        null=True,
+        help_text="Whether the tenant was already the distributor's customer when this authorization was made: "
+        "a direct link accepted before proves nothing about who asked.",
+    )
+    ownership_proof = models.CharField(
+        max_length=30,
+        choices=OwnershipProof.choices,
+        blank=True,
+        help_text="How the organisation proved the tenant is its own, beyond Microsoft's relationship record.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -135,6 +150,53 @@ class AuthorizationTransition(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class ResellerMpnId(models.Model):
+    """One of a reseller organisation's MPN IDs (partner location ids): its orders may name only these."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="reseller_mpn_ids"
+    )
+    mpn_id = models.CharField("MPN ID", max_length=20, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mpn_id"]
+        verbose_name = "MPN ID"
+
+    def __str__(self) -> str:
+        return self.mpn_id
+
+
+class TenantHolding(models.Model):
+    """An organisation holds a Microsoft tenant: proved through Microsoft, by a new-tenant order, or by staff."""
+
+    class Source(models.TextChoices):
+        AUTHORIZATION = "authorization", "Verified authorization"
+        NEW_TENANT_ORDER = "new_tenant_order", "Tenant created by its order"
+        STAFF_DECISION = "staff_decision", "Distributor admin's decision"
+
+    tenant_id = models.CharField("Microsoft tenant id", max_length=36, db_index=True)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="tenant_holdings"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    authorization = models.ForeignKey(
+        TenantAuthorization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant_id", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "organization"], name="one_holding_per_tenant_and_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} held by {self.organization}"
 
 
 class IndirectReseller(models.Model):

@@ -1,0 +1,179 @@
+"""The trust boundary: what an organisation provably owns (MPN IDs, Microsoft tenants, end-customers).
+
+Every door that names an MPN ID, a tenant or an end-customer (pages, API, worker, admin) asks this module, so the
+rule lives in one place. What a buyer typed says what they *claim*; these functions decide what they *own*.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Q
+
+from csp import domains
+from csp.errors import EndCustomerMismatch, InvalidInput, MpnNotYours
+from csp.models import CloudServicesSettings, ResellerMpnId, TenantAuthorization, TenantHolding
+
+MPN_NOT_YOURS_MESSAGE = "This MPN ID is not one of your organisation's. Ask the distributor to add it."
+DIRECT_HAS_NO_MPN_MESSAGE = "Direct customers order without an MPN ID: leave it out."
+
+Source = TenantHolding.Source
+
+
+def _organization(organization_id: int):
+    return apps.get_model("accounts", "Organization").objects.only("id", "kind", "mpn_id").get(pk=organization_id)
+
+
+# MPN IDs ---------------------------------------------------------------------------------------------------------
+
+
+def organization_mpn_ids(*, organization_id: int) -> list[str]:
+    """The MPN IDs staff recorded for the organisation (its partner location ids)."""
+    return list(ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True))
+
+
+def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
+    return ResellerMpnId.objects.filter(organization_id=organization_id, mpn_id=mpn_id).exists()
+
+
+def mpn_id_owned_require(*, organization_id: int, mpn_id: str) -> str:
+    """The normalised MPN ID when it is one of the organisation's; otherwise the buyer is told at the field."""
+    value = domains.normalize_mpn_id(mpn_id)
+    if not mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
+        raise MpnNotYours(MPN_NOT_YOURS_MESSAGE, field="mpn_id")
+    return value
+
+
+def buyer_mpn_id(*, organization_id: int, mpn_id: str | None) -> str | None:
+    """The MPN ID an order or authorization is made under: the reseller's own (its default when none is typed),
+    never one for a direct customer. Raises before anything is asked of Microsoft."""
+    organization = _organization(organization_id)
+    if organization.kind != "reseller":
+        if (mpn_id or "").strip():
+            raise InvalidInput(DIRECT_HAS_NO_MPN_MESSAGE, field="mpn_id")
+        return None
+    return mpn_id_owned_require(organization_id=organization_id, mpn_id=mpn_id or organization.mpn_id)
+
+
+def mpn_id_attach(*, organization_id: int, mpn_id: str) -> bool:
+    """Records an MPN ID as the organisation's unless another organisation holds it; returns whether it is theirs."""
+    value = domains.normalize_mpn_id(mpn_id)
+    holder, _ = ResellerMpnId.objects.get_or_create(mpn_id=value, defaults={"organization_id": organization_id})
+    return holder.organization_id == organization_id
+
+
+# Tenants ---------------------------------------------------------------------------------------------------------
+
+
+def tenant_holder_organization_ids(*, tenant_id: str) -> list[int]:
+    """The organisations that hold a tenant (normally one)."""
+    return list(
+        TenantHolding.objects.filter(tenant_id=tenant_id.lower()).values_list("organization_id", flat=True)
+    )
+
+
+def organization_holds_tenant(*, organization_id: int, tenant_id: str) -> bool:
+    """Whether the organisation proved the tenant its own (verified authorization, new-tenant order or staff)."""
+    if not tenant_id:
+        return False
+    return TenantHolding.objects.filter(organization_id=organization_id, tenant_id=tenant_id.lower()).exists()
+
+
+def tenant_hold(
+    *,
+    tenant_id: str,
+    organization_id: int,
+    source: str,
+    authorization_id: int | None = None,
+    reason: str = "",
+    decided_by_id: int | None = None,
+) -> TenantHolding:
+    """Records that the organisation holds the tenant (kept once; the first proof stays on record)."""
+    holding, _ = TenantHolding.objects.get_or_create(
+        tenant_id=tenant_id.lower(),
+        organization_id=organization_id,
+        defaults={
+            "source": source,
+            "authorization_id": authorization_id,
+            "reason": reason,
+            "decided_by_id": decided_by_id,
+        },
+    )
+    return holding
+
+
+def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) -> str | None:
+    """Why Microsoft's answer does not (yet) prove the tenant is this organisation's; None when it does.
+
+    1. The tenant must be the one behind the authorization's domain prefix.
+    2. A tenant another organisation holds needs a distributor admin's decision.
+    3. A direct link accepted by a tenant that was already the distributor's customer proves nothing about who
+       asked: the tenant's administrator signs in with Microsoft, or a distributor admin decides.
+    """
+    expected = (authorization.expected_tenant_id or "").lower()
+    tenant = (tenant_id or "").lower()
+    if not expected or tenant != expected:
+        return (
+            f"The authorization has not been completed yet. That domain belongs to a different Microsoft tenant "
+            f"than {authorization.initial_domain}. Enter the default domain of the tenant that owns "
+            f"{authorization.initial_domain}."
+        )
+    proof = authorization.ownership_proof
+    if proof != TenantAuthorization.OwnershipProof.STAFF_DECISION:
+        others = TenantHolding.objects.filter(tenant_id=tenant).exclude(organization_id=authorization.organization_id)
+        if others.exists():
+            return (
+                "The authorization has not been completed yet. This Microsoft tenant is already held by another "
+                f"organisation on this storefront. Ask {CloudServicesSettings.load().distributor_name} to confirm "
+                "that it is yours."
+            )
+    if (
+        authorization.kind == TenantAuthorization.Kind.DIRECT
+        and authorization.tenant_was_customer is not False
+        and not proof
+    ):
+        return (
+            "The authorization has not been completed yet. This tenant was already a customer of "
+            f"{CloudServicesSettings.load().distributor_name} before you asked, so accepting the link does not "
+            "show that it is yours. Ask the tenant's administrator to select Sign in with Microsoft below, or ask "
+            "us to confirm it."
+        )
+    return None
+
+
+def tenants_held_by(*, organization_id: int) -> list[str]:
+    return list(TenantHolding.objects.filter(organization_id=organization_id).values_list("tenant_id", flat=True))
+
+
+# End-customers ---------------------------------------------------------------------------------------------------
+
+
+def end_customer_owned_require(*, organization_id: int, end_customer_id: int) -> int:
+    """The end-customer's id when it is one of the organisation's; anything else reads as unknown."""
+    exists = apps.get_model("customers", "EndCustomer").objects.filter(
+        pk=end_customer_id, reseller_id=organization_id
+    )
+    if not exists.exists():
+        raise InvalidInput("Choose one of your customers.", field="end_customer")
+    return end_customer_id
+
+
+def order_authorization_require(
+    *, organization_id: int, authorization_id: int, end_customer_id: int | None, mpn_id: str | None
+) -> TenantAuthorization:
+    """The verified authorization an existing-tenant order may use: the organisation's, for the same end-customer
+    and MPN ID, on a tenant the organisation holds."""
+    authorization = TenantAuthorization.objects.filter(pk=authorization_id, organization_id=organization_id).first()
+    if authorization is None:
+        raise InvalidInput("Unknown authorization.", field="authorization")
+    if authorization.end_customer_id and authorization.end_customer_id != end_customer_id:
+        raise EndCustomerMismatch(
+            "This authorization was given for another of your customers: order for that customer, or ask this "
+            "customer to authorize you.",
+            field="end_customer",
+        )
+    return authorization
+
+
+def open_authorizations_for_tenant(*, tenant_id: str) -> Q:
+    tenant = tenant_id.lower()
+    return Q(expected_tenant_id__iexact=tenant) | Q(customer_tenant_id__iexact=tenant)
