@@ -219,8 +219,9 @@ CONTRACT_MINIMUM = {
     "new tenant (reseller)": 7,
     # link, tenant of the domain, customer, its relationships, agreement template, agreement, cart, checkout
     "existing tenant (reseller)": 8,
-    # link, tenant of the domain, customer, agreement template, agreement, cart, checkout
-    "existing tenant (direct)": 7,
+    # link, tenant of the domain, was it already a customer (the trust boundary), customer, agreement template,
+    # agreement, cart, checkout
+    "existing tenant (direct)": 8,
 }
 
 

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from .models import (
@@ -15,6 +16,7 @@ from .models import (
     IndirectReseller,
     PartnerCenterCall,
     TenantAuthorization,
+    TenantHolding,
 )
 
 logger = logging.getLogger(__name__)
@@ -181,7 +183,16 @@ class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
         (None, {"fields": ["status", "kind", "organization", "end_customer", "requested_by"]}),
         (
             "Tenant",
-            {"fields": ["domain_prefix", "default_domain", "customer_tenant_id"]},
+            {
+                "fields": [
+                    "domain_prefix",
+                    "default_domain",
+                    "expected_tenant_id",
+                    "customer_tenant_id",
+                    "tenant_was_customer",
+                    "ownership_proof",
+                ]
+            },
         ),
         ("Reseller", {"fields": ["reseller_mpn_id", "reseller_tenant_id"]}),
         (
@@ -200,7 +211,7 @@ class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
         ),
     ]
     inlines = [AuthorizationTransitionInline]
-    actions = ["check_now"]
+    actions = ["check_now", "approve_as_owner"]
 
     @admin.display(description="Initial domain", ordering="domain_prefix")
     def initial_domain(self, obj: TenantAuthorization) -> str:
@@ -247,6 +258,104 @@ class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
             self.message_user(
                 request, f"Skipped {skipped} authorization(s) that are no longer pending.", messages.WARNING
             )
+
+    @admin.action(description="Approve as the organisation's tenant (with a reason)", permissions=["check"])
+    def approve_as_owner(self, request: HttpRequest, queryset):
+        """A distributor admin's decision that the tenant is the organisation's, kept with its reason."""
+        from csp.errors import StorefrontError
+        from csp.services import tenant_authorization_approve_ownership
+
+        pending = list(
+            queryset.filter(status=TenantAuthorization.Status.PENDING).select_related("organization")
+        )
+        if len(pending) != 1 or queryset.count() != 1:
+            self.message_user(
+                request, "Select exactly one pending authorization to approve.", messages.WARNING
+            )
+            return None
+        authorization = pending[0]
+        form = OwnerDecisionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                result = tenant_authorization_approve_ownership(
+                    authorization_id=authorization.pk,
+                    user_id=request.user.pk,
+                    reason=form.cleaned_data["reason"],
+                )
+            except StorefrontError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return None
+            level = messages.SUCCESS if result.verified else messages.WARNING
+            outcome = "verified" if result.verified else f"recorded; still pending: {result.message}"
+            self.message_user(request, f"Decision for {authorization.initial_domain} {outcome}", level)
+            return None
+        holders = TenantHolding.objects.filter(tenant_id=(authorization.expected_tenant_id or "").lower())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Approve as the organisation's tenant",
+            "authorization": authorization,
+            "holders": holders.select_related("organization"),
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/csp/approve_owner.html", context)
+
+
+class OwnerDecisionForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Why this tenant is the organisation's (for example how you confirmed it). Kept in the history.",
+    )
+
+
+class TenantHoldingForm(forms.ModelForm):
+    class Meta:
+        model = TenantHolding
+        fields = ["tenant_id", "organization", "reason"]
+
+    def clean_tenant_id(self) -> str:
+        value = (self.cleaned_data.get("tenant_id") or "").strip().lower()
+        if not GUID_RE.match(value):
+            raise forms.ValidationError(
+                "Enter the tenant id, a GUID such as 33333333-3333-4333-8333-000000000001."
+            )
+        return value
+
+    def clean_reason(self) -> str:
+        reason = (self.cleaned_data.get("reason") or "").strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason for the decision.")
+        return reason
+
+
+@admin.register(TenantHolding)
+class TenantHoldingAdmin(admin.ModelAdmin):
+    """Tenants and the organisations that hold them; adding one here is a staff decision, deleting revokes it."""
+
+    form = TenantHoldingForm
+    list_display = ["tenant_id", "organization", "source", "authorization", "decided_by", "created_at"]
+    list_filter = ["source", "organization__kind", "created_at"]
+    search_fields = ["tenant_id", "organization__company_name", "reason"]
+    list_select_related = ["organization", "decided_by", "authorization"]
+    ordering = ["tenant_id", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["source", "decided_by", "created_at"]
+        return ["tenant_id", "organization", "source", "authorization", "reason", "decided_by", "created_at"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["tenant_id", "organization", "reason"]
+        return ["tenant_id", "organization", "source", "authorization", "reason", "decided_by", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: TenantHolding, form, change: bool) -> None:
+        if not change:
+            obj.source = TenantHolding.Source.STAFF_DECISION
+            obj.decided_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(IndirectReseller)

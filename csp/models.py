@@ -128,6 +128,16 @@ class TenantAuthorization(models.Model):
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
 
+    @property
+    def needs_ownership_proof(self) -> bool:
+        """A direct link accepted by a tenant that already was the distributor's customer proves nothing."""
+        return (
+            self.status == self.Status.PENDING
+            and self.kind == self.Kind.DIRECT
+            and self.tenant_was_customer is not False
+            and not self.ownership_proof
+        )
+
 
 class AuthorizationTransition(models.Model):
     """One status change of a tenant authorization, with who caused it and what Microsoft answered."""
@@ -192,7 +202,9 @@ class TenantHolding(models.Model):
     class Meta:
         ordering = ["tenant_id", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant_id", "organization"], name="one_holding_per_tenant_and_org")
+            models.UniqueConstraint(
+                fields=["tenant_id", "organization"], name="one_holding_per_tenant_and_org"
+            )
         ]
 
     def __str__(self) -> str:

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from billing.models import Order
 from billing.sealing import seal
-from csp import notifications
+from csp import notifications, signals, trust
 from csp.connection import partner_center
+from csp.models import TenantHolding
 from csp.partner_center.exceptions import PermanentPartnerCenterError, TransientPartnerCenterError
 from csp.partner_center.schemas import (
     Address,
@@ -107,12 +108,14 @@ def _create_customer(order: Order) -> str:
         admin_user_name=created.admin_user_name or "",
         admin_password=seal(created.admin_password or ""),
     )
-    if order.end_customer_id:
-        from django.apps import apps
-
-        apps.get_model("customers", "EndCustomer").objects.filter(pk=order.end_customer_id).update(
-            tenant_id=created.tenant_id, domain=created.domain
-        )
+    trust.tenant_hold(
+        tenant_id=created.tenant_id,
+        organization_id=order.organization_id,
+        source=TenantHolding.Source.NEW_TENANT_ORDER,
+    )
+    signals.new_tenant_created.send(
+        sender=Order, order=order, tenant_id=created.tenant_id, domain=created.domain
+    )
     return created.tenant_id
 
 
@@ -303,6 +306,19 @@ def order_provision(*, order_id: int) -> Order:
     if order.status == Order.Status.SUBMITTED:
         order_claim(order_id=order_id)
         order.refresh_from_db()
+    problem = None if order.progress.get("checked_out") else trust.order_trust_problem(order=order)
+    if problem is not None:
+        logger.error("Order %s refused before reaching Microsoft: %s", order.number, problem)
+        _save_progress(
+            order,
+            dict(order.progress),
+            status=Order.Status.FAILED,
+            failure_reason="This order could not be placed: the customer's Microsoft tenant is not confirmed as "
+            "yours. Please contact us.",
+        )
+        order.refresh_from_db()
+        transaction.on_commit(lambda: notifications.order_finished(order_id=order.pk))
+        return order
     try:
         if order.tenant == Order.Tenant.NEW and not order.customer_tenant_id:
             _create_customer(order)

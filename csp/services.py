@@ -12,17 +12,25 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from csp import domains
+from csp import domains, signals, trust
 from csp.connection import partner_center
-from csp.errors import InvalidInput, MpnNotInNetwork, PartnerCenterUnavailable, StorefrontError
+from csp.errors import (
+    InvalidInput,
+    MpnNotInNetwork,
+    NoTenantForDomain,
+    PartnerCenterUnavailable,
+    StorefrontError,
+)
 from csp.models import (
     AuthorizationTransition,
     CloudServicesSettings,
     IndirectReseller,
     TenantAuthorization,
+    TenantHolding,
 )
 from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
 from csp.singleton import ShortLivedRows
@@ -49,6 +57,7 @@ MPN_OUTSIDE_NETWORK_MESSAGE = (
     "Partner Center."
 )
 NOT_YET_MESSAGE = "The authorization has not been completed yet."
+NO_TENANT_MESSAGE = "No Microsoft tenant uses this domain yet: order it as a new tenant."
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.VERIFIED, Status.EXPIRED, Status.CANCELLED},
 }
@@ -122,6 +131,7 @@ class MpnCheck:
     reseller_name: str
     reseller_tenant_id: str
     message: str
+    owned: bool = True
 
 
 def mpn_outside_network_message() -> str:
@@ -216,6 +226,15 @@ def mpn_id_check(*, mpn_id: str, fresh: bool = False) -> MpnCheck:
     )
 
 
+def buyer_mpn_id_check(*, organization_id: int, mpn_id: str, fresh: bool = False) -> MpnCheck:
+    """The on-blur check of a buyer's MPN ID: another organisation's ID is refused before the network is asked,
+    and nothing about it is revealed."""
+    value = domains.normalize_mpn_id(mpn_id)
+    if not trust.mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
+        return MpnCheck(value, False, "", "", trust.MPN_NOT_YOURS_MESSAGE, owned=False)
+    return mpn_id_check(mpn_id=value, fresh=fresh)
+
+
 def mpn_id_require(*, mpn_id: str) -> MpnCheck:
     check = mpn_id_check(mpn_id=mpn_id, fresh=True)
     if not check.valid:
@@ -285,6 +304,22 @@ def _relationship_link(*, reseller_tenant_id: str | None) -> str:
     return link
 
 
+def _tenant_behind(check: DomainCheck) -> str:
+    """The tenant that owns a taken prefix; an existing-tenant authorization is meaningless without one."""
+    if check.available:
+        raise NoTenantForDomain(NO_TENANT_MESSAGE, field="domain_prefix")
+    tenant_id = check.tenant_id or _call(
+        "look up the domain", partner_center().tenant_id_for_domain, check.domain
+    )
+    if not tenant_id:
+        raise PartnerCenterUnavailable(
+            f"Microsoft could not tell us which tenant owns {check.domain} just now. Please try again in a "
+            "minute; nothing you entered has been lost.",
+            field="domain_prefix",
+        )
+    return tenant_id.lower()
+
+
 def tenant_authorization_request(
     *,
     organization_id: int,
@@ -292,28 +327,49 @@ def tenant_authorization_request(
     domain_prefix: str,
     mpn_id: str | None = None,
     end_customer_id: int | None = None,
+    mpn_check: MpnCheck | None = None,
 ) -> TenantAuthorization:
-    """Creates (or reuses) the pending authorization and its link for an existing tenant."""
-    from django.apps import apps
+    """Creates (or reuses) the pending authorization and its link for an existing tenant.
 
-    organization = apps.get_model("accounts", "Organization").objects.get(pk=organization_id)
+    1. The MPN ID must be the organisation's own and in the network; the end-customer must be its own
+       (`mpn_check` is a network check the caller already made for the same ID).
+    2. The prefix must belong to a tenant: the authorization is bound to that tenant from the start.
+    3. For a direct link, whether the tenant already was the distributor's customer is recorded, since its
+       acceptance then proves nothing about who asked.
+    """
     prefix = domains.normalize_domain_prefix(domain_prefix)
-    is_reseller = organization.kind == "reseller"
-    mpn = mpn_id_require(mpn_id=mpn_id or "") if is_reseller else None
-    reusable = TenantAuthorization.objects.filter(
-        organization_id=organization_id,
-        domain_prefix=prefix,
-        reseller_mpn_id=mpn.mpn_id if mpn else "",
-        status__in=[Status.PENDING, Status.VERIFIED],
-        expires_at__gt=timezone.now(),
-    ).first()
+    owned_mpn = trust.buyer_mpn_id(organization_id=organization_id, mpn_id=mpn_id)
+    if end_customer_id is not None:
+        trust.end_customer_owned_require(organization_id=organization_id, end_customer_id=end_customer_id)
+    is_reseller = owned_mpn is not None
+    mpn = None
+    if is_reseller:
+        mpn = mpn_check if mpn_check and mpn_check.valid and mpn_check.mpn_id == owned_mpn else None
+        mpn = mpn or mpn_id_require(mpn_id=owned_mpn)
+    reusable = (
+        TenantAuthorization.objects.filter(
+            organization_id=organization_id,
+            domain_prefix=prefix,
+            reseller_mpn_id=mpn.mpn_id if mpn else "",
+            status__in=[Status.PENDING, Status.VERIFIED],
+            expires_at__gt=timezone.now(),
+        )
+        .filter(Q(end_customer_id=end_customer_id) | Q(end_customer_id__isnull=True))
+        .order_by("-end_customer_id", "-created_at")
+        .first()
+    )
     if reusable is not None:
-        if end_customer_id and reusable.end_customer_id != end_customer_id:
-            reusable.end_customer_id = end_customer_id
-            reusable.save(update_fields=["end_customer"])
+        if end_customer_id and reusable.end_customer_id is None:
+            TenantAuthorization.objects.filter(pk=reusable.pk, end_customer_id__isnull=True).update(
+                end_customer_id=end_customer_id
+            )
+            reusable.refresh_from_db()
         return reusable
+    tenant_id = _tenant_behind(domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller))
+    was_customer = None
+    if not is_reseller:
+        was_customer = _call("check the tenant", partner_center().get_customer, tenant_id) is not None
     link = _relationship_link(reseller_tenant_id=mpn.reseller_tenant_id if mpn else None)
-    owner = domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller)
     expiry_days = CloudServicesSettings.load().authorization_expiry_days
     now = timezone.now()
     with transaction.atomic():
@@ -329,7 +385,8 @@ def tenant_authorization_request(
             authorization_link=link,
             reseller_mpn_id=mpn.mpn_id if mpn else "",
             reseller_tenant_id=mpn.reseller_tenant_id if mpn else "",
-            expected_tenant_id=owner.tenant_id or "",
+            expected_tenant_id=tenant_id,
+            tenant_was_customer=was_customer,
             expires_at=now + timedelta(days=expiry_days),
             next_check_at=now + timedelta(minutes=1),
         )
@@ -339,7 +396,9 @@ def tenant_authorization_request(
             to_status=Status.PENDING,
             actor=Actor.USER if user_id else Actor.WORKER,
             user_id=user_id,
-            microsoft_answer=f"Authorization link issued: {link}",
+            microsoft_answer=f"Authorization link issued for tenant {tenant_id}"
+            + (" (already the distributor's customer)" if was_customer else "")
+            + f": {link}",
         )
     return authorization
 
@@ -381,13 +440,14 @@ def _transition(
 
 
 def _after_verified(authorization: TenantAuthorization) -> None:
-    """Remembers the tenant on the end-customer and tells the buyer (after commit, outside the request)."""
-    if authorization.end_customer_id:
-        from django.apps import apps
-
-        apps.get_model("customers", "EndCustomer").objects.filter(pk=authorization.end_customer_id).update(
-            tenant_id=authorization.customer_tenant_id, domain=authorization.default_domain
-        )
+    """The organisation now holds the tenant; the storefront remembers it on the end-customer; the buyer is told."""
+    trust.tenant_hold(
+        tenant_id=authorization.customer_tenant_id,
+        organization_id=authorization.organization_id,
+        source=TenantHolding.Source.AUTHORIZATION,
+        authorization_id=authorization.pk,
+    )
+    signals.authorization_verified.send(sender=TenantAuthorization, authorization=authorization)
     from csp import notifications
 
     notifications.authorization_verified(authorization_id=authorization.pk)
@@ -422,7 +482,7 @@ def relationship_check(
             f"{NOT_YET_MESSAGE} Microsoft does not know the domain {default_domain}. Check the spelling of the "
             "customer's default domain (it may be a custom domain such as contoso.com) and try again.",
         )
-    if authorization.expected_tenant_id and tenant_id != authorization.expected_tenant_id:
+    if tenant_id.lower() != (authorization.expected_tenant_id or "").lower():
         return RelationshipAnswer(
             False,
             tenant_id,
@@ -486,6 +546,7 @@ def tenant_authorization_verify(
     if authorization.expires_at <= timezone.now():
         tenant_authorization_expire(authorization=authorization)
         _refuse_closed(authorization)
+    _expected_tenant_require(authorization)
     answer = relationship_check(authorization, default_domain=domain)
     now = timezone.now()
     TenantAuthorization.objects.filter(pk=authorization.pk).update(
@@ -500,11 +561,29 @@ def tenant_authorization_verify(
             user_id=user_id,
             answer=f"Tenant {answer.tenant_id} ({domain}): relationship found",
         )
-        return VerificationResult(
-            True, "The authorization is verified. You can now select Checkout.", authorization
-        )
+        authorization.refresh_from_db()
+        if authorization.is_verified:
+            return VerificationResult(
+                True, "The authorization is verified. You can now select Checkout.", authorization
+            )
+        return VerificationResult(False, authorization.last_message, authorization)
     authorization.refresh_from_db()
     return VerificationResult(False, answer.detail, authorization)
+
+
+def _expected_tenant_require(authorization: TenantAuthorization) -> None:
+    """Authorizations made before the tenant was bound at creation learn it now, from their initial domain."""
+    if authorization.expected_tenant_id:
+        return
+    tenant_id = _call(
+        "look up the domain", partner_center().tenant_id_for_domain, authorization.initial_domain
+    )
+    if not tenant_id:
+        raise NoTenantForDomain(NO_TENANT_MESSAGE, field="default_domain")
+    TenantAuthorization.objects.filter(pk=authorization.pk, expected_tenant_id="").update(
+        expected_tenant_id=tenant_id.lower()
+    )
+    authorization.expected_tenant_id = tenant_id.lower()
 
 
 def tenant_authorization_mark_verified(
@@ -515,7 +594,15 @@ def tenant_authorization_mark_verified(
     answer: str,
     user_id: int | None = None,
 ) -> bool:
-    """Records that Microsoft confirmed the relationship (the caller has just checked it)."""
+    """Records that Microsoft confirmed the relationship (the caller has just checked it), when that proves the
+    tenant is the organisation's (`csp.trust.tenant_proof_problem`); otherwise says why on the authorization."""
+    problem = trust.tenant_proof_problem(authorization=authorization, tenant_id=tenant_id)
+    if problem is not None:
+        TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
+            last_message=problem, last_checked_at=timezone.now()
+        )
+        authorization.last_message = problem
+        return False
     return _transition(
         authorization,
         Status.VERIFIED,
@@ -562,3 +649,81 @@ def tenant_authorizations_expire_due(*, now: datetime | None = None) -> int:
     for authorization in TenantAuthorization.objects.filter(status=Status.PENDING, expires_at__lte=now):
         expired += tenant_authorization_expire(authorization=authorization)
     return expired
+
+
+def _ownership_proved(
+    authorization: TenantAuthorization, *, proof: str, actor: str, user_id: int | None, note: str
+) -> None:
+    """Records how the tenant was proved the organisation's, in the authorization's history."""
+    with transaction.atomic():
+        TenantAuthorization.objects.filter(pk=authorization.pk).update(ownership_proof=proof)
+        AuthorizationTransition.objects.create(
+            authorization=authorization,
+            from_status=authorization.status,
+            to_status=authorization.status,
+            actor=actor,
+            user_id=user_id,
+            microsoft_answer=note[:4000],
+        )
+    authorization.ownership_proof = proof
+
+
+def tenant_authorization_approve_ownership(
+    *, authorization_id: int, user_id: int, reason: str
+) -> VerificationResult:
+    """A distributor admin decides the tenant is this organisation's (with the reason); then Microsoft's
+    relationship is checked as usual, so the authorization verifies once the customer has accepted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give the reason for the decision: it is kept in the authorization's history.")
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    if authorization.status != Status.PENDING:
+        raise InvalidInput("Only a pending authorization can be approved.")
+    _expected_tenant_require(authorization)
+    trust.tenant_hold(
+        tenant_id=authorization.expected_tenant_id,
+        organization_id=authorization.organization_id,
+        source=TenantHolding.Source.STAFF_DECISION,
+        authorization_id=authorization.pk,
+        reason=reason,
+        decided_by_id=user_id,
+    )
+    _ownership_proved(
+        authorization,
+        proof=TenantAuthorization.OwnershipProof.STAFF_DECISION,
+        actor=Actor.ADMIN,
+        user_id=user_id,
+        note=f"Approved as the organisation's tenant by a distributor admin: {reason}",
+    )
+    return tenant_authorization_check_now(
+        authorization_id=authorization.pk, actor=Actor.ADMIN, user_id=user_id
+    )
+
+
+def tenant_authorization_prove_by_sign_in(
+    *, authorization_id: int, signed_in_tenant_id: str, user_id: int | None, signed_in_as: str = ""
+) -> VerificationResult:
+    """The tenant's administrator signed in with Microsoft: the token's tenant must be the authorization's."""
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    _refuse_closed(authorization)
+    _expected_tenant_require(authorization)
+    if (signed_in_tenant_id or "").lower() != authorization.expected_tenant_id.lower():
+        return VerificationResult(
+            False,
+            f"{NOT_YET_MESSAGE} The account that signed in belongs to another Microsoft tenant than "
+            f"{authorization.initial_domain}. Sign in with an administrator of that tenant.",
+            authorization,
+        )
+    if authorization.status == Status.PENDING:
+        _ownership_proved(
+            authorization,
+            proof=TenantAuthorization.OwnershipProof.TENANT_ADMIN_SIGN_IN,
+            actor=Actor.USER,
+            user_id=user_id,
+            note=f"The tenant's administrator {signed_in_as or ''} signed in with Microsoft".replace(
+                "  ", " "
+            ),
+        )
+    return tenant_authorization_check_now(
+        authorization_id=authorization.pk, actor=Actor.USER, user_id=user_id
+    )

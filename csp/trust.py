@@ -7,7 +7,6 @@ rule lives in one place. What a buyer typed says what they *claim*; these functi
 from __future__ import annotations
 
 from django.apps import apps
-from django.db.models import Q
 
 from csp import domains
 from csp.errors import EndCustomerMismatch, InvalidInput, MpnNotYours
@@ -20,7 +19,11 @@ Source = TenantHolding.Source
 
 
 def _organization(organization_id: int):
-    return apps.get_model("accounts", "Organization").objects.only("id", "kind", "mpn_id").get(pk=organization_id)
+    return (
+        apps.get_model("accounts", "Organization")
+        .objects.only("id", "kind", "mpn_id")
+        .get(pk=organization_id)
+    )
 
 
 # MPN IDs ---------------------------------------------------------------------------------------------------------
@@ -28,7 +31,9 @@ def _organization(organization_id: int):
 
 def organization_mpn_ids(*, organization_id: int) -> list[str]:
     """The MPN IDs staff recorded for the organisation (its partner location ids)."""
-    return list(ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True))
+    return list(
+        ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True)
+    )
 
 
 def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
@@ -57,7 +62,9 @@ def buyer_mpn_id(*, organization_id: int, mpn_id: str | None) -> str | None:
 def mpn_id_attach(*, organization_id: int, mpn_id: str) -> bool:
     """Records an MPN ID as the organisation's unless another organisation holds it; returns whether it is theirs."""
     value = domains.normalize_mpn_id(mpn_id)
-    holder, _ = ResellerMpnId.objects.get_or_create(mpn_id=value, defaults={"organization_id": organization_id})
+    holder, _ = ResellerMpnId.objects.get_or_create(
+        mpn_id=value, defaults={"organization_id": organization_id}
+    )
     return holder.organization_id == organization_id
 
 
@@ -119,7 +126,9 @@ def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) 
         )
     proof = authorization.ownership_proof
     if proof != TenantAuthorization.OwnershipProof.STAFF_DECISION:
-        others = TenantHolding.objects.filter(tenant_id=tenant).exclude(organization_id=authorization.organization_id)
+        others = TenantHolding.objects.filter(tenant_id=tenant).exclude(
+            organization_id=authorization.organization_id
+        )
         if others.exists():
             return (
                 "The authorization has not been completed yet. This Microsoft tenant is already held by another "
@@ -141,7 +150,9 @@ def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) 
 
 
 def tenants_held_by(*, organization_id: int) -> list[str]:
-    return list(TenantHolding.objects.filter(organization_id=organization_id).values_list("tenant_id", flat=True))
+    return list(
+        TenantHolding.objects.filter(organization_id=organization_id).values_list("tenant_id", flat=True)
+    )
 
 
 # End-customers ---------------------------------------------------------------------------------------------------
@@ -158,11 +169,12 @@ def end_customer_owned_require(*, organization_id: int, end_customer_id: int) ->
 
 
 def order_authorization_require(
-    *, organization_id: int, authorization_id: int, end_customer_id: int | None, mpn_id: str | None
+    *, organization_id: int, authorization_id: int, end_customer_id: int | None
 ) -> TenantAuthorization:
-    """The verified authorization an existing-tenant order may use: the organisation's, for the same end-customer
-    and MPN ID, on a tenant the organisation holds."""
-    authorization = TenantAuthorization.objects.filter(pk=authorization_id, organization_id=organization_id).first()
+    """The authorization an existing-tenant order names: the organisation's own, for the same end-customer."""
+    authorization = TenantAuthorization.objects.filter(
+        pk=authorization_id, organization_id=organization_id
+    ).first()
     if authorization is None:
         raise InvalidInput("Unknown authorization.", field="authorization")
     if authorization.end_customer_id and authorization.end_customer_id != end_customer_id:
@@ -174,6 +186,25 @@ def order_authorization_require(
     return authorization
 
 
-def open_authorizations_for_tenant(*, tenant_id: str) -> Q:
-    tenant = tenant_id.lower()
-    return Q(expected_tenant_id__iexact=tenant) | Q(customer_tenant_id__iexact=tenant)
+def order_trust_problem(*, order) -> str | None:
+    """The worker's own check before it asks Microsoft anything for an order, whoever created the row."""
+    if order.partner_mpn_id and not mpn_id_is_owned(
+        organization_id=order.organization_id, mpn_id=order.partner_mpn_id
+    ):
+        return f"MPN ID {order.partner_mpn_id} is not one of the ordering organisation's."
+    if order.tenant != "existing":
+        return None
+    authorization = order.authorization
+    if (
+        authorization is None
+        or authorization.organization_id != order.organization_id
+        or not authorization.is_verified
+        or (authorization.end_customer_id and authorization.end_customer_id != order.end_customer_id)
+        or (authorization.customer_tenant_id or "").lower() != (order.customer_tenant_id or "").lower()
+    ):
+        return "The order's tenant authorization does not belong to this order's organisation and customer."
+    if not organization_holds_tenant(
+        organization_id=order.organization_id, tenant_id=order.customer_tenant_id
+    ):
+        return "The ordering organisation does not hold this Microsoft tenant."
+    return None

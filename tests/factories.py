@@ -8,7 +8,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from billing.models import Order, OrderLine
-from csp.models import IndirectReseller, TenantAuthorization
+from csp.models import IndirectReseller, ResellerMpnId, TenantAuthorization, TenantHolding
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.customers.models import EndCustomer
@@ -94,11 +94,22 @@ class ProductFactory(DjangoModelFactory):
     is_active = True
 
 
+class ResellerMpnIdFactory(DjangoModelFactory):
+    """One more MPN ID of a reseller organisation (its partner location ids)."""
+
+    class Meta:
+        model = ResellerMpnId
+
+    organization = factory.SubFactory(OrganizationFactory)
+    mpn_id = factory.Sequence(lambda n: str(7_000_000 + n))
+
+
 class TenantAuthorizationFactory(DjangoModelFactory):
     """A pending indirect-reseller authorization; traits `verified` and `direct`."""
 
     class Meta:
         model = TenantAuthorization
+        skip_postgeneration_save = True
 
     class Params:
         verified = factory.Trait(
@@ -126,6 +137,18 @@ class TenantAuthorizationFactory(DjangoModelFactory):
     )
     reseller_mpn_id = factory.SelfAttribute("organization.mpn_id")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    expected_tenant_id = factory.LazyAttribute(lambda o: o.customer_tenant_id)
+    tenant_was_customer = False
+
+    @factory.post_generation
+    def holding(obj, create, extracted, **kwargs):
+        """A verified authorization means its organisation holds the tenant (as `csp.services` records it)."""
+        if create and obj.status == TenantAuthorization.Status.VERIFIED and obj.customer_tenant_id:
+            TenantHolding.objects.get_or_create(
+                tenant_id=obj.customer_tenant_id.lower(),
+                organization=obj.organization,
+                defaults={"source": TenantHolding.Source.AUTHORIZATION, "authorization": obj},
+            )
 
 
 class OrderFactory(DjangoModelFactory):

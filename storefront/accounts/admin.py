@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 
 from billing.models import BillingProfile
+from csp.models import ResellerMpnId
 
 from .models import Organization, User
 
@@ -35,10 +36,39 @@ class OrganizationForm(forms.ModelForm):
                 self.add_error("mpn_id", "A reseller needs its MPN ID (Microsoft Partner ID).")
             elif not mpn_id.isdigit():
                 self.add_error("mpn_id", "The MPN ID has digits only, for example 1234567.")
+            else:
+                holder = ResellerMpnId.objects.filter(mpn_id=mpn_id).exclude(organization_id=self.instance.pk)
+                other = holder.select_related("organization").first()
+                if other is not None:
+                    self.add_error("mpn_id", f"MPN ID {mpn_id} already belongs to {other.organization}.")
         elif kind == Organization.Kind.DIRECT and mpn_id:
             self.add_error("mpn_id", "A direct customer has no MPN ID: leave it empty.")
         cleaned["mpn_id"] = mpn_id
         return cleaned
+
+
+class ResellerMpnIdForm(forms.ModelForm):
+    class Meta:
+        model = ResellerMpnId
+        fields = ["mpn_id"]
+
+    def clean_mpn_id(self) -> str:
+        mpn_id = (self.cleaned_data.get("mpn_id") or "").strip()
+        if not mpn_id.isdigit():
+            raise forms.ValidationError("The MPN ID has digits only, for example 1234567.")
+        return mpn_id
+
+
+class ResellerMpnIdInline(admin.TabularInline):
+    """The organisation's MPN IDs (partner location ids): only these may be used in its orders."""
+
+    model = ResellerMpnId
+    form = ResellerMpnIdForm
+    fields = ["mpn_id", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+    verbose_name = "MPN ID"
+    verbose_name_plural = "MPN IDs (partner location IDs) this reseller may order under"
 
 
 class OrganizationUserInline(admin.TabularInline):
@@ -61,14 +91,21 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "country", "created_at"]
     search_fields = ["company_name", "mpn_id", "email", "users__email"]
     fieldsets = [
-        (None, {"fields": ["company_name", "kind", "mpn_id"]}),
+        (
+            None,
+            {
+                "fields": ["company_name", "kind", "mpn_id"],
+                "description": "The MPN ID here is the default "
+                "one; list every MPN ID the reseller may order under below.",
+            },
+        ),
         ("Contact", {"fields": ["first_name", "last_name", "email", "phone"]}),
         (
             "Billing address",
             {"fields": ["address_line1", "address_line2", "city", "state", "postal_code", "country"]},
         ),
     ]
-    inlines = [OrganizationUserInline]
+    inlines = [ResellerMpnIdInline, OrganizationUserInline]
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(user_count=Count("users", distinct=True))

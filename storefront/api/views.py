@@ -238,7 +238,7 @@ class MpnValidationView(OrganizationMixin, APIView):
     )
     def post(self, request):
         data = _valid(s.MpnValidationInputSerializer, request.data)
-        check = csp_services.mpn_id_check(mpn_id=data["mpn_id"])
+        check = csp_services.buyer_mpn_id_check(organization_id=self.organization.pk, mpn_id=data["mpn_id"])
         return Response(s.MpnValidationSerializer(check).data)
 
 
@@ -264,9 +264,7 @@ class AuthorizationCreateView(OrganizationMixin, APIView):
         data = _valid(s.AuthorizationInputSerializer, request.data)
         organization = self.organization
         end_customer_id = data.get("end_customer")
-        mpn_id = None
         if organization.is_reseller:
-            mpn_id = data.get("mpn_id") or organization.mpn_id
             if end_customer_id is not None:
                 end_customer_id = checkout_services.end_customer_for(
                     organization=organization, end_customer_id=end_customer_id
@@ -279,7 +277,7 @@ class AuthorizationCreateView(OrganizationMixin, APIView):
             organization_id=organization.pk,
             user_id=request.user.pk,
             domain_prefix=data["domain_prefix"],
-            mpn_id=mpn_id,
+            mpn_id=data.get("mpn_id"),
             end_customer_id=end_customer_id,
         )
         return Response(s.AuthorizationSerializer(authorization).data, status=status.HTTP_201_CREATED)
@@ -476,7 +474,6 @@ class OrderCreateView(OrganizationMixin, APIView):
     def post(self, request):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
-        organization = self.organization
         agreement = data["customer_agreement"]
         order, created = checkout_services.order_submit(
             user=request.user,
@@ -484,7 +481,7 @@ class OrderCreateView(OrganizationMixin, APIView):
             end_customer_id=data.get("end_customer"),
             domain_prefix=data.get("domain_prefix"),
             authorization_id=data.get("authorization"),
-            mpn_id=(data.get("mpn_id") or organization.mpn_id) if organization.is_reseller else None,
+            mpn_id=data.get("mpn_id"),
             agreement=checkout_services.AgreementAcceptance(
                 accepted=agreement["accepted"],
                 first_name=agreement["first_name"],

@@ -14,7 +14,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from billing.models import Order, OrderLine
-from csp import domains
+from csp import domains, trust
 from csp import services as csp_services
 from csp.errors import (
     AuthorizationNotVerified,
@@ -22,6 +22,7 @@ from csp.errors import (
     DomainTaken,
     InvalidInput,
     StorefrontError,
+    TenantHeldByAnotherOrganization,
 )
 from csp.models import TenantAuthorization
 from csp.singleton import ShortLivedRows
@@ -260,12 +261,15 @@ def service_details_evaluate(
         if draft.domain_prefix or fresh:
             result.domain_message = error.message
     mpn_ok = not is_reseller
+    mpn = None
     if is_reseller:
         try:
-            mpn = csp_services.mpn_id_check(mpn_id=draft.mpn_id, fresh=fresh)
+            mpn = csp_services.buyer_mpn_id_check(
+                organization_id=organization.pk, mpn_id=draft.mpn_id, fresh=fresh
+            )
             mpn_ok = mpn.valid
             result.mpn_message = mpn.message
-            result.mpn_warning = not mpn.valid
+            result.mpn_warning = mpn.owned and not mpn.valid
             if not mpn.valid:
                 result.errors["mpn_id"] = mpn.message
         except StorefrontError as error:
@@ -291,12 +295,13 @@ def service_details_evaluate(
                         domain_prefix=prefix,
                         mpn_id=draft.mpn_id if is_reseller else None,
                         end_customer_id=draft.end_customer_id,
+                        mpn_check=mpn,
                     )
                 except StorefrontError as error:
                     result.errors["existing_tenant"] = error.message
         draft.authorization = authorization
         result.authorization = authorization
-        result.domain_ok = mpn_ok
+        result.domain_ok = mpn_ok and authorization is not None
         if authorization is None and "existing_tenant" not in result.errors:
             result.errors["existing_tenant"] = (
                 "Enter a valid MPN ID first: the authorization link ties your customer to your MPN ID."
@@ -451,17 +456,18 @@ def order_submit(
             raise InvalidInput("Choose the end-customer you are ordering for.", field="end_customer")
         end_customer = end_customer_for(organization=organization, end_customer_id=end_customer_id)
     customer_require_billing_address(organization=organization, end_customer=end_customer)
-    mpn = csp_services.mpn_id_require(mpn_id=mpn_id or "") if organization.is_reseller else None
+    owned_mpn = trust.buyer_mpn_id(organization_id=organization.pk, mpn_id=mpn_id)
     _validate_agreement(agreement)
+    mpn = csp_services.mpn_id_require(mpn_id=owned_mpn) if owned_mpn else None
 
     authorization = None
     prefix = ""
     if authorization_id is not None:
-        authorization = TenantAuthorization.objects.filter(
-            pk=authorization_id, organization=organization
-        ).first()
-        if authorization is None:
-            raise InvalidInput("Unknown authorization.", field="authorization")
+        authorization = trust.order_authorization_require(
+            organization_id=organization.pk,
+            authorization_id=authorization_id,
+            end_customer_id=end_customer.pk if end_customer else None,
+        )
         if not authorization.is_verified:
             raise AuthorizationNotVerified(
                 csp_services.NOT_YET_MESSAGE + " Verify the authorization before placing the order.",
@@ -471,6 +477,14 @@ def order_submit(
             raise AuthorizationNotVerified(
                 f"The authorization was given for MPN ID {authorization.reseller_mpn_id}, not {mpn.mpn_id}.",
                 field="mpn_id",
+            )
+        if not trust.organization_holds_tenant(
+            organization_id=organization.pk, tenant_id=authorization.customer_tenant_id
+        ):
+            raise TenantHeldByAnotherOrganization(
+                "Your organisation does not hold this Microsoft tenant (any more). Ask the distributor to confirm "
+                "that it is yours.",
+                field="authorization",
             )
         prefix = authorization.domain_prefix
     else:

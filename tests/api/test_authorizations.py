@@ -13,7 +13,7 @@ from tests.api.conftest import (
     assert_error,
     sandbox_faults,
 )
-from tests.factories import EndCustomerFactory, TenantAuthorizationFactory
+from tests.factories import EndCustomerFactory, ResellerMpnIdFactory, TenantAuthorizationFactory
 
 pytestmark = pytest.mark.django_db
 FIELDS = {
@@ -66,7 +66,8 @@ def test_direct_customer_gets_a_direct_authorization(direct_user, sandbox):
     assert_error(create(api_client_for(direct_user), end_customer=1), 400, "invalid")
 
 
-def test_an_mpn_id_outside_the_network_is_refused_with_the_exact_warning(owner_api, sandbox):
+def test_an_mpn_id_outside_the_network_is_refused_with_the_exact_warning(owner_api, reseller, sandbox):
+    ResellerMpnIdFactory(organization=reseller, mpn_id=OUTSIDE_MPN)
     body = assert_error(create(owner_api, mpn_id=OUTSIDE_MPN), 400, "mpn_not_in_network")
     assert body["message"] == MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor="Northwind Distribution")
     assert body["fields"] == {"mpn_id": [body["message"]]}

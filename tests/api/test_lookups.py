@@ -11,6 +11,7 @@ from tests.api.conftest import (
     assert_error,
     sandbox_faults,
 )
+from tests.factories import ResellerMpnIdFactory
 
 pytestmark = pytest.mark.django_db
 OUTSIDE_WARNING = MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor="Northwind Distribution")
@@ -73,7 +74,8 @@ def test_an_mpn_id_in_the_network_is_valid(owner_api, sandbox):
 
 
 @pytest.mark.parametrize("mpn_id", [OUTSIDE_MPN, NO_AGREEMENT_MPN, "9999999"])
-def test_an_mpn_id_outside_the_network_gets_the_exact_warning(owner_api, sandbox, mpn_id):
+def test_an_mpn_id_outside_the_network_gets_the_exact_warning(owner_api, reseller, sandbox, mpn_id):
+    ResellerMpnIdFactory(organization=reseller, mpn_id=mpn_id)
     body = owner_api.post("/api/v1/mpn-validations/", {"mpn_id": mpn_id}, format="json").json()
     assert body["valid"] is False
     assert body["message"] == OUTSIDE_WARNING

@@ -14,7 +14,13 @@ from tests.api.conftest import (
     sandbox_faults,
     sandbox_state,
 )
-from tests.factories import EndCustomerFactory, OrderFactory, OrderLineFactory, TenantAuthorizationFactory
+from tests.factories import (
+    EndCustomerFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ResellerMpnIdFactory,
+    TenantAuthorizationFactory,
+)
 
 pytestmark = pytest.mark.django_db
 AGREEMENT = {
@@ -176,7 +182,8 @@ def test_missing_billing_address_answers_400_when_the_switch_is_on(
     assert_error(response, 400, "billing_address_required")
 
 
-def test_an_mpn_id_outside_the_network_answers_400(owner_api, contoso, product, sandbox):
+def test_an_mpn_id_outside_the_network_answers_400(owner_api, reseller, contoso, product, sandbox):
+    ResellerMpnIdFactory(organization=reseller, mpn_id=OUTSIDE_MPN)
     response = place(
         owner_api, order_body(product, contoso, domain_prefix="fabrikamnew42", mpn_id=OUTSIDE_MPN)
     )

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from billing.models import Order
 from tests.browser.conftest import PASSWORD
+from tests.factories import ResellerMpnIdFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -210,6 +211,9 @@ def test_unticked_box_with_a_taken_prefix_blocks_checkout(page, shot, live_store
 
 
 def test_mpn_outside_the_network_shows_the_exact_yellow_warning(page, shot, live_storefront, reseller_login):
+    ResellerMpnIdFactory(
+        organization=reseller_login.organization, mpn_id="4567890"
+    )  # its own, outside the network
     sign_in(page, live_storefront.url, reseller_login.email)
     add_to_cart_and_start(page)
     choose_existing_customer(page, "Contoso Ltd")
@@ -222,3 +226,35 @@ def test_mpn_outside_the_network_shows_the_exact_yellow_warning(page, shot, live
     assert warning.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 244, 194)"
     expect(checkout_button(page)).to_be_disabled()
     shot("e-mpn-outside-network")
+
+
+def test_another_resellers_mpn_id_is_refused_at_the_field(page, shot, live_storefront, reseller_login):
+    sign_in(page, live_storefront.url, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    page.get_by_label("Domain prefix").fill("alpineskihouse")
+    page.get_by_label("MPN ID").fill("2345678")
+    page.get_by_label("Domain prefix").focus()
+    expect(page.locator("#mpn-status .error")).to_have_text(
+        "This MPN ID is not one of your organisation's. Ask the distributor to add it."
+    )
+    page.get_by_label("My customer is already using Office 365 service and he/she owns this domain").check()
+    expect(page.locator("#authorization-panel")).to_contain_text("Enter a valid MPN ID first")
+    expect(page.get_by_label("Authorization link")).to_have_count(0)
+    expect(checkout_button(page)).to_be_disabled()
+    shot("f-mpn-not-yours")
+
+
+def test_an_existing_tenant_needs_a_tenant_behind_the_prefix(page, shot, live_storefront, direct_login):
+    sign_in(page, live_storefront.url, direct_login.email)
+    add_to_cart_and_start(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Service Details")).to_be_visible()
+    page.get_by_label("Domain prefix").fill("nobodyhere42")
+    expect(page.locator("#domain-status")).to_contain_text("is available")
+    page.get_by_label("I am already using Office 365 service and I own this domain").check()
+    expect(page.locator("#authorization-panel")).to_contain_text(
+        "No Microsoft tenant uses this domain yet: order it as a new tenant."
+    )
+    expect(checkout_button(page)).to_be_disabled()
+    shot("g-no-tenant-behind-prefix")

@@ -15,7 +15,7 @@ from tests.checkout.conftest import (
     accept_invitation,
     sandbox_state,
 )
-from tests.factories import EndCustomerFactory
+from tests.factories import EndCustomerFactory, ResellerMpnIdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,7 @@ def test_checkout_refuses_a_taken_prefix_without_the_box(client, owner, owner_dr
 
 
 def test_checkout_refuses_an_mpn_outside_the_network(client, owner, owner_draft, sandbox):
+    ResellerMpnIdFactory(organization=owner.organization, mpn_id="4567890")
     client.force_login(owner)
     response = service_details_post(client, domain_prefix="brandnewco", mpn_id="4567890")
     assert response.status_code == 400
@@ -379,11 +380,12 @@ def test_ticking_the_box_for_a_prefix_no_tenant_uses_says_so(client, owner, owne
         HTTP_HX_REQUEST="true",
     )
     page = response.content.decode()
-    assert "Microsoft knows no tenant with the domain nobodyhere42.onmicrosoft.com" in page
-    assert "untick the box if your customer is new to Microsoft" in page
+    assert "No Microsoft tenant uses this domain yet: order it as a new tenant." in page
+    assert not TenantAuthorization.objects.filter(domain_prefix="nobodyhere42").exists()
+    assert 'id="checkout-button" class="primary" disabled' in page  # no authorization, no Checkout
     response = client.post(
         reverse("checkout:service_details_check"),
         {"domain_prefix": "contoso", "mpn_id": "1234567", "existing_tenant": "on", "check": "box"},
         HTTP_HX_REQUEST="true",
     )
-    assert "Microsoft knows no tenant" not in response.content.decode()
+    assert "No Microsoft tenant uses this domain yet" not in response.content.decode()

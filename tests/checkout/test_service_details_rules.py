@@ -7,6 +7,7 @@ from csp.connection import partner_center
 from csp.errors import InvalidInput, MpnNotInNetwork
 from csp.models import AuthorizationTransition, TenantAuthorization
 from tests.checkout.conftest import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation
+from tests.factories import ResellerMpnIdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,7 @@ def test_mpn_id_must_be_digits(raw):
 
 
 def test_authorization_request_needs_an_mpn_in_the_network(sandbox, owner):
+    ResellerMpnIdFactory(organization=owner.organization, mpn_id="4567890")
     with pytest.raises(MpnNotInNetwork) as error:
         services.tenant_authorization_request(
             organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="4567890"

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from csp.connection import partner_center
 from storefront.checkout.models import CheckoutDraft
+from tests.factories import ResellerMpnIdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,9 @@ def test_checkout_button_under_a_storm_refuses_with_a_message_then_works_when_mi
 
 
 def test_mpn_check_with_microsoft_down_and_an_empty_network_cache_says_so(client, owner, owner_draft, faults):
+    ResellerMpnIdFactory(
+        organization=owner.organization, mpn_id="7654321"
+    )  # its own, not yet in the network cache
     client.force_login(owner)
     faults(**STORMS["fail"])
     response = _check(client, "", check="mpn", mpn_id="7654321")

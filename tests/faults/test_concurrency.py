@@ -120,6 +120,7 @@ def test_two_workers_polling_the_same_authorizations_never_double_process(sandbo
     TenantAuthorization.objects.bulk_create(
         TenantAuthorization(
             kind=TenantAuthorization.Kind.DIRECT,
+            tenant_was_customer=False,
             organization=organization,
             domain_prefix=t["domain"].split(".")[0],
             default_domain=t["domain"],

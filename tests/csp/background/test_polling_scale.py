@@ -51,6 +51,7 @@ def test_pass_cost_follows_the_accepted_ones_not_the_pending_ones(sandbox, contr
     rows += [
         TenantAuthorization(
             kind=TenantAuthorization.Kind.DIRECT,
+            tenant_was_customer=False,
             organization=direct_org,
             domain_prefix=t["domain"].split(".")[0],
             default_domain=t["domain"],

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from csp import trust
 from storefront.accounts.models import Organization, User
 
 
@@ -88,6 +89,10 @@ def organization_user_upsert(
             organization.email = email
         organization.full_clean()
         organization.save()
+        if kind == Organization.Kind.RESELLER and not trust.mpn_id_is_owned(
+            organization_id=organization.pk, mpn_id=mpn_id
+        ):
+            raise CommandError(f"MPN ID {mpn_id} already belongs to another organisation; ask its staff owner.")
 
         user.organization = organization
         try:
