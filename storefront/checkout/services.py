@@ -218,133 +218,191 @@ class ServiceDetails:
         return not (self.authorization is not None and not self.authorization.is_verified)
 
 
-def service_details_initial(draft: CheckoutDraft) -> dict[str, Any]:
-    """What Service Details opens with: the draft's values, else the reseller's MPN ID and the end-customer's
-    initial domain. Given to `service_details_evaluate` rather than set on the draft, so that it saves them: the
-    htmx checks that follow read the MPN ID from the draft."""
-    mpn_id = draft.mpn_id
-    if draft.organization.is_reseller and not mpn_id:
-        mpn_id = draft.organization.mpn_id
+def service_details_record(
+    *, draft: CheckoutDraft, domain_prefix: str | None, existing_tenant: bool, mpn_id: str | None
+) -> None:
+    """Keeps what the buyer typed on the draft, exactly as typed (a wrong value is corrected, never lost).
+
+    Service Details must then be passed again: `service_details_done` is reset. Saved only when something changed.
+    """
+    before = _service_details_state(draft)
+    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
+    draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
+    draft.existing_tenant = bool(existing_tenant)
+    if draft.organization.is_reseller:
+        draft.mpn_id = (mpn_id or "").replace("\x00", "").strip()[:40]
+    draft.service_details_done = False
+    _save_if_changed(draft, before)
+
+
+def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
+    """Opening Service Details: the draft's values, else the reseller's default MPN ID and the end-customer's
+    initial domain, are recorded (the htmx checks that follow read them from the draft), then shown checked.
+    Nothing is created at Microsoft."""
+    organization = draft.organization
+    mpn_id = draft.mpn_id or (organization.mpn_id if organization.is_reseller else "")
     domain_prefix = draft.domain_prefix
     end_customer = draft.end_customer
     if not domain_prefix and end_customer and end_customer.domain.endswith(".onmicrosoft.com"):
         domain_prefix = end_customer.domain.removesuffix(".onmicrosoft.com")
-    return {"domain_prefix": domain_prefix, "existing_tenant": draft.existing_tenant, "mpn_id": mpn_id}
+    service_details_record(
+        draft=draft, domain_prefix=domain_prefix, existing_tenant=draft.existing_tenant, mpn_id=mpn_id
+    )
+    return _service_details_checks(draft, fresh=False, may_request_authorization=False)
 
 
-def service_details_evaluate(
+def service_details_shown(*, draft: CheckoutDraft) -> ServiceDetails:
+    """What the page shows after an authorization changed (verified, polled): the recorded values, checked."""
+    return _service_details_checks(draft, fresh=False, may_request_authorization=False)
+
+
+def service_details_check(
     *,
     draft: CheckoutDraft,
     domain_prefix: str | None,
     existing_tenant: bool,
     mpn_id: str | None,
-    check_domain: bool = True,
-    request_authorization: bool = False,
-    fresh: bool = False,
+    field: str = "domain",
 ) -> ServiceDetails:
-    """Saves what the buyer typed on the draft, then checks the prefix, the MPN ID and the authorization."""
-    organization = draft.organization
-    is_reseller = organization.is_reseller
+    """As the buyer types: records the field, checks (cached answers allowed); ticking the box or correcting
+    the MPN ID asks Microsoft for the authorization link, typing a prefix does not."""
+    service_details_record(
+        draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id
+    )
+    return _service_details_checks(draft, fresh=False, may_request_authorization=field in ("box", "mpn"))
+
+
+def service_details_complete(
+    *, draft: CheckoutDraft, domain_prefix: str, existing_tenant: bool, mpn_id: str | None
+) -> ServiceDetails:
+    """The Checkout button: every rule checked afresh with Microsoft; the draft moves on to Review only if all pass."""
+    service_details_record(
+        draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id
+    )
+    result = _service_details_checks(draft, fresh=True, may_request_authorization=True)
+    if result.checkout_enabled and not result.errors:
+        draft.service_details_done = True
+        draft.save(update_fields=["service_details_done", "updated_at"])
+    return result
+
+
+def _service_details_checks(
+    draft: CheckoutDraft, *, fresh: bool, may_request_authorization: bool
+) -> ServiceDetails:
+    """Checks the recorded prefix, MPN ID and authorization (1. prefix rule, 2. MPN ID, 3. the authorization when
+    the box is ticked, else the prefix's availability), binding the draft to the authorization that applies."""
     before = _service_details_state(draft)
-    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
-    draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
-    draft.existing_tenant = bool(existing_tenant)
-    if is_reseller:
-        draft.mpn_id = (mpn_id or "").replace("\x00", "").strip()[:40]
     result = ServiceDetails(errors={})
-    prefix = None
+    prefix = _checked_prefix(draft, result, fresh=fresh)
+    mpn = _checked_mpn(draft, result, fresh=fresh)
+    if prefix is not None and draft.existing_tenant:
+        draft.authorization = _draft_authorization(
+            draft, result, prefix, mpn, request=may_request_authorization or fresh
+        )
+    else:
+        draft.authorization = None
+        if prefix is not None:
+            _check_availability(draft, result, prefix, fresh=fresh)
+    if not result.mpn_ok:
+        result.domain_ok = False
+    _save_if_changed(draft, before)
+    return result
+
+
+def _checked_prefix(draft: CheckoutDraft, result: ServiceDetails, *, fresh: bool) -> str | None:
     try:
         prefix = domains.normalize_domain_prefix(draft.domain_prefix)
-        result.domain_prefix = prefix
     except InvalidInput as error:
         result.errors["domain_prefix"] = error.message
         if draft.domain_prefix or fresh:
             result.domain_message = error.message
-    mpn_ok = not is_reseller
-    mpn = None
-    if is_reseller:
-        try:
-            mpn = csp_services.buyer_mpn_id_check(
-                organization_id=organization.pk, mpn_id=draft.mpn_id, fresh=fresh
-            )
-            mpn_ok = mpn.valid
-            result.mpn_message = mpn.message
-            result.mpn_warning = mpn.owned and not mpn.valid
-            if not mpn.valid:
-                result.errors["mpn_id"] = mpn.message
-        except StorefrontError as error:
-            result.mpn_message = error.message
-            result.errors["mpn_id"] = error.message
-    result.mpn_ok = mpn_ok
-    if prefix is not None and draft.existing_tenant:
-        authorization = draft.authorization
-        matches = (
-            authorization is not None
-            and authorization.domain_prefix == prefix
-            and authorization.status
-            in {TenantAuthorization.Status.PENDING, TenantAuthorization.Status.VERIFIED}
-            and (not is_reseller or authorization.reseller_mpn_id == draft.mpn_id)
+        return None
+    result.domain_prefix = prefix
+    return prefix
+
+
+def _checked_mpn(
+    draft: CheckoutDraft, result: ServiceDetails, *, fresh: bool
+) -> csp_services.MpnCheck | None:
+    """The reseller's MPN ID: its own (trust boundary) and in the network; direct customers have none."""
+    result.mpn_ok = not draft.organization.is_reseller
+    if result.mpn_ok:
+        return None
+    try:
+        mpn = csp_services.buyer_mpn_id_check(
+            organization_id=draft.organization_id, mpn_id=draft.mpn_id, fresh=fresh
         )
-        if not matches:
-            authorization = None
-            if (request_authorization or fresh) and (mpn_ok or not is_reseller):
-                try:
-                    authorization = csp_services.tenant_authorization_request(
-                        organization_id=organization.pk,
-                        user_id=draft.user_id,
-                        domain_prefix=prefix,
-                        mpn_id=draft.mpn_id if is_reseller else None,
-                        end_customer_id=draft.end_customer_id,
-                        mpn_check=mpn,
-                    )
-                except StorefrontError as error:
-                    result.errors["existing_tenant"] = error.message
-        draft.authorization = authorization
-        result.authorization = authorization
-        result.domain_ok = mpn_ok and authorization is not None
-        if authorization is None and "existing_tenant" not in result.errors:
-            result.errors["existing_tenant"] = (
-                "Enter a valid MPN ID first: the authorization link ties your customer to your MPN ID."
-                if is_reseller and not mpn_ok
-                else "The authorization link could not be created yet."
-            )
-        elif authorization is not None and not authorization.is_verified:
-            result.errors["existing_tenant"] = (
-                csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
-            )
-    elif prefix is not None:
-        draft.authorization = None
-        if check_domain or fresh:
+    except StorefrontError as error:
+        result.mpn_message = error.message
+        result.errors["mpn_id"] = error.message
+        return None
+    result.mpn_ok = mpn.valid
+    result.mpn_message = mpn.message
+    result.mpn_warning = mpn.owned and not mpn.valid
+    if not mpn.valid:
+        result.errors["mpn_id"] = mpn.message
+    return mpn
+
+
+def _draft_authorization(
+    draft: CheckoutDraft,
+    result: ServiceDetails,
+    prefix: str,
+    mpn: csp_services.MpnCheck | None,
+    *,
+    request: bool,
+) -> TenantAuthorization | None:
+    """The authorization for the draft's prefix and MPN ID: the one it already has, else (when `request`) a new
+    or reused one from `csp.services`. Checkout waits until it is verified."""
+    is_reseller = draft.organization.is_reseller
+    authorization = draft.authorization
+    if not (
+        authorization is not None
+        and authorization.domain_prefix == prefix
+        and authorization.status in {TenantAuthorization.Status.PENDING, TenantAuthorization.Status.VERIFIED}
+        and (not is_reseller or authorization.reseller_mpn_id == draft.mpn_id)
+    ):
+        authorization = None
+        if request and result.mpn_ok:
             try:
-                check = csp_services.domain_prefix_check(
-                    domain_prefix=prefix, for_reseller=is_reseller, fresh=fresh
+                authorization = csp_services.tenant_authorization_request(
+                    organization_id=draft.organization_id,
+                    user_id=draft.user_id,
+                    domain_prefix=prefix,
+                    mpn_id=draft.mpn_id if is_reseller else None,
+                    end_customer_id=draft.end_customer_id,
+                    mpn_check=mpn,
                 )
-                result.domain_message = check.message
-                result.domain_taken = not check.available
-                result.domain_ok = check.available and mpn_ok
-                if not check.available:
-                    result.errors["domain_prefix"] = check.message
             except StorefrontError as error:
-                result.domain_message = error.message
-                result.errors["domain_prefix"] = error.message
-    else:
-        draft.authorization = None
-    if not mpn_ok:
-        result.domain_ok = False
-    draft.service_details_done = False
-    after = _service_details_state(draft)
-    if after != before:
-        draft.save(
-            update_fields=[
-                "domain_prefix",
-                "existing_tenant",
-                "mpn_id",
-                "authorization",
-                "service_details_done",
-                "updated_at",
-            ]
+                result.errors["existing_tenant"] = error.message
+    result.authorization = authorization
+    result.domain_ok = result.mpn_ok and authorization is not None
+    if authorization is None and "existing_tenant" not in result.errors:
+        result.errors["existing_tenant"] = (
+            "Enter a valid MPN ID first: the authorization link ties your customer to your MPN ID."
+            if is_reseller and not result.mpn_ok
+            else "The authorization link could not be created yet."
         )
-    return result
+    elif authorization is not None and not authorization.is_verified:
+        result.errors["existing_tenant"] = csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
+    return authorization
+
+
+def _check_availability(draft: CheckoutDraft, result: ServiceDetails, prefix: str, *, fresh: bool) -> None:
+    """A new tenant: the prefix must be free at Microsoft."""
+    try:
+        check = csp_services.domain_prefix_check(
+            domain_prefix=prefix, for_reseller=draft.organization.is_reseller, fresh=fresh
+        )
+    except StorefrontError as error:
+        result.domain_message = error.message
+        result.errors["domain_prefix"] = error.message
+        return
+    result.domain_message = check.message
+    result.domain_taken = not check.available
+    result.domain_ok = check.available and result.mpn_ok
+    if not check.available:
+        result.errors["domain_prefix"] = check.message
 
 
 def _service_details_state(draft: CheckoutDraft) -> tuple:
@@ -357,17 +415,18 @@ def _service_details_state(draft: CheckoutDraft) -> tuple:
     )
 
 
-def service_details_complete(
-    *, draft: CheckoutDraft, domain_prefix: str, existing_tenant: bool, mpn_id: str | None
-) -> ServiceDetails:
-    """The Checkout button: every rule checked afresh with Microsoft; the draft moves on to Review only if all pass."""
-    result = service_details_evaluate(
-        draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id, fresh=True
-    )
-    if result.checkout_enabled and not result.errors:
-        draft.service_details_done = True
-        draft.save(update_fields=["service_details_done", "updated_at"])
-    return result
+def _save_if_changed(draft: CheckoutDraft, before: tuple) -> None:
+    if _service_details_state(draft) != before:
+        draft.save(
+            update_fields=[
+                "domain_prefix",
+                "existing_tenant",
+                "mpn_id",
+                "authorization",
+                "service_details_done",
+                "updated_at",
+            ]
+        )
 
 
 # Placing the order ---------------------------------------------------------------------------------------------

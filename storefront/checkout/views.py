@@ -191,10 +191,7 @@ def service_details(request: HttpRequest) -> HttpResponse:
         status = 400
         submitted = True
     else:
-        initial = services.service_details_initial(draft)
-        result = services.service_details_evaluate(
-            draft=draft, **initial, check_domain=bool(initial["domain_prefix"])
-        )
+        result = services.service_details_open(draft=draft)
         status = 200
         submitted = False
     return render(
@@ -211,15 +208,11 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     """htmx: one field changed (prefix typed, MPN ID left, box ticked); answers with every region that changes."""
     # The end-customer is not shown here, and the authorization is read only when the box is ticked.
     draft = services.checkout_draft_get(user=request.user, related=())
-    check = request.POST.get("check", "domain")
+    field = request.POST.get("check", "domain")
     typed = _service_details_input(request, draft)
-    if check == "domain" and draft.organization.is_reseller:
+    if field == "domain" and draft.organization.is_reseller:
         typed["mpn_id"] = draft.mpn_id
-    result = services.service_details_evaluate(
-        draft=draft,
-        **typed,
-        request_authorization=check in ("box", "mpn"),
-    )
+    result = services.service_details_check(draft=draft, **typed, field=field)
     return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
 
 
@@ -234,13 +227,7 @@ def _authorization_for(request: HttpRequest, authorization_id: int) -> TenantAut
 def _regions_after_authorization(
     request: HttpRequest, draft: CheckoutDraft, template: str, **extra
 ) -> HttpResponse:
-    result = services.service_details_evaluate(
-        draft=draft,
-        domain_prefix=draft.domain_prefix,
-        existing_tenant=draft.existing_tenant,
-        mpn_id=draft.mpn_id,
-        check_domain=False,
-    )
+    result = services.service_details_shown(draft=draft)
     context = _context(draft, "service_details", result=result, **extra)
     return render(request, f"checkout/{template}", context)
 

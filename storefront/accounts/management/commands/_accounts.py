@@ -92,7 +92,9 @@ def organization_user_upsert(
         if kind == Organization.Kind.RESELLER and not trust.mpn_id_is_owned(
             organization_id=organization.pk, mpn_id=mpn_id
         ):
-            raise CommandError(f"MPN ID {mpn_id} already belongs to another organisation; ask its staff owner.")
+            raise CommandError(
+                f"MPN ID {mpn_id} already belongs to another organisation; ask its staff owner."
+            )
 
         user.organization = organization
         try:
