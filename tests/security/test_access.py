@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.pc_sandbox import sandbox_state
 from tests.security.routes import named_routes
 from tests.security.world import build_world
 
@@ -129,7 +130,12 @@ def test_each_persona_reaches_only_its_organisations_objects(
         if name == "accounts:logout":
             continue  # signs the persona out; checked below
         client.force_login(user)
+        calls_before = sum(sandbox_state(sandbox)["request_counts"].values())
         response = _request(client, name, pattern, world, spec)
+        if spec.own and persona == "outsider":
+            calls = sum(sandbox_state(sandbox)["request_counts"].values()) - calls_before
+            if calls:
+                failures.append(f"{spec.method} {name}: Microsoft was asked {calls} time(s) for an outsider")
         expected = spec.everyone
         if spec.own:
             expected = frozenset({404}) if persona == "outsider" else OWN_PAGE
