@@ -65,6 +65,15 @@ class PartnerCenterConfig:
 
 
 @dataclass(frozen=True)
+class AgreementStatus:
+    """A reseller's Microsoft Partner Agreement status; `code` and `message` say why when it is not signed."""
+
+    signed: bool
+    code: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class CallRecord:
     """One change made at Microsoft (or attempted), handed to the recorder for the audit trail."""
 

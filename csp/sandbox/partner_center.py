@@ -348,6 +348,14 @@ def agreement_status(app: SandboxApp, req: Request) -> Response:
                 f"MpnId {mpn_id} is invalid or not migrated to Partner Center.",
                 2200,
             )
+        if not reseller.mpa_signed:
+            # Microsoft answers the MPN ID form of an unsigned account with 2203 (region-aware), not a 200.
+            raise SandboxError(
+                400,
+                f"MpnId {mpn_id} has a Partner Center account but has not signed the Microsoft Partner "
+                "Agreement for this CSP region.",
+                2203,
+            )
     else:
         if not GUID_RE.match(tenant_id):
             raise SandboxError(400, f"TenantId {tenant_id} is not a valid GUID.", 2000)
