@@ -68,6 +68,7 @@ def partner_center_config() -> PartnerCenterConfig:
         api_url=settings.PARTNER_CENTER_API_URL,
         login_url=settings.MICROSOFT_LOGIN_URL,
         graph_url=settings.MICROSOFT_GRAPH_URL,
+        webhook_certificate_url_prefix=settings.PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX,
         **common,
     )
 

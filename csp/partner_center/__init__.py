@@ -42,8 +42,15 @@ from .schemas import (
     RelationshipRequestLink,
     WebhookEvent,
     WebhookRegistration,
+    WebhookTestStatus,
 )
-from .webhooks import default_certificate_hosts, parse_webhook_event, verify_webhook_signature
+from .webhooks import (
+    certificate_check,
+    certificate_url_prefix,
+    parse_webhook_event,
+    verify_webhook_signature,
+    webhook_rejection,
+)
 
 __all__ = [
     "Address",
@@ -83,8 +90,11 @@ __all__ = [
     "TransientPartnerCenterError",
     "WebhookEvent",
     "WebhookRegistration",
-    "default_certificate_hosts",
+    "WebhookTestStatus",
+    "certificate_check",
+    "certificate_url_prefix",
     "parse_webhook_event",
     "token_provider_for",
     "verify_webhook_signature",
+    "webhook_rejection",
 ]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+from cryptography import x509
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -57,8 +58,9 @@ from .schemas import (
     PartnerRelationship,
     RelationshipRequestLink,
     WebhookRegistration,
+    WebhookTestStatus,
 )
-from .webhooks import default_certificate_hosts, verify_webhook_signature
+from .webhooks import certificate_check, certificate_url_prefix, webhook_rejection
 
 __all__ = ["GLOBAL_ADMINISTRATOR_ROLE_ID", "PartnerCenterClient", "PartnerCenterConfig"]
 
@@ -71,6 +73,7 @@ RequestHook = Callable[[str, str], None]
 GLOBAL_ADMINISTRATOR_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
 MAX_PAGES = 1000
 MAX_CACHED_CERTIFICATES = 32
+MAX_CERTIFICATE_BYTES = 64 * 1024
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 UNKNOWN_TENANT_CODES = {90002, 900023}
 # Microsoft's 400 codes that mean "not signed" (verify-indirect-reseller-mpa-status), in an admin's words.
@@ -336,7 +339,9 @@ class PartnerCenterClient:
         )
         self._recorder = recorder
         self._on_request = on_request
-        self._certificates: dict[str, bytes] = {}
+        self._certificates: dict[str, x509.Certificate] = {}
+        self._certificates_lock = threading.Lock()
+        self._roots: list[x509.Certificate] | None = None
         self.call_count = 0
         self.calls: deque[tuple[str, str]] = deque(maxlen=1000)
         self._side: ThreadPoolExecutor | None = None
@@ -1289,27 +1294,127 @@ class PartnerCenterClient:
             "PUT", endpoint, parse, operation="update_webhook", body=body, record=True, ids={"url": url}
         )
 
-    def fetch_webhook_certificate(self, url: str) -> bytes:
-        """The signing certificate named by a delivery, fetched once per URL and without our token."""
-        cached = self._certificates.get(url)
-        if cached is not None:
-            return cached
-        content = self._call(
-            "GET", url, lambda r: r.content, operation="fetch_webhook_certificate", resource=None
-        )
-        if not content:
-            raise PermanentPartnerCenterError("empty webhook certificate")
-        if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
-            self._certificates.pop(next(iter(self._certificates)))
-        self._certificates[url] = content
-        return content
+    def webhook_registration(self) -> WebhookRegistration | None:
+        """The current webhook registration, or None when there is none (read-only; the health check uses it)."""
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Check a delivery's signature against a certificate from a host this mode trusts."""
-        return verify_webhook_signature(
+        def parse(response: requests.Response) -> WebhookRegistration:
+            payload = self._json(response)
+            registered = payload.get("WebhookEvents") if isinstance(payload, Mapping) else None
+            return WebhookRegistration(
+                url=_text(payload, "WebhookUrl"),
+                events=tuple(str(e) for e in registered) if isinstance(registered, list) else (),
+            )
+
+        try:
+            return self._call(
+                "GET",
+                f"{self.config.api_url}/webhooks/v1/registration",
+                parse,
+                operation="webhook_registration",
+            )
+        except NotFound:
+            return None
+
+    def send_test_webhook_event(self) -> str:
+        """Ask Microsoft to deliver a `test-created` event to the registered URL; answers its correlation id."""
+
+        def parse(response: requests.Response) -> str:
+            payload = self._json(response)
+            if isinstance(payload, str) and payload:
+                return payload
+            return _text(payload, "correlationId")
+
+        return self._call(
+            "POST",
+            f"{self.config.api_url}/webhooks/v1/registration/validationEvents",
+            parse,
+            operation="send_test_webhook_event",
+            record=True,
+            result_ids=lambda correlation_id: {"test_correlation_id": correlation_id},
+        )
+
+    def test_webhook_event_status(self, correlation_id: str) -> WebhookTestStatus:
+        """How Microsoft's delivery of a test event went (kept by Microsoft for seven days)."""
+
+        def parse(response: requests.Response) -> WebhookTestStatus:
+            payload = self._json(response)
+            results = payload.get("results") if isinstance(payload, Mapping) else None
+            last = results[-1] if isinstance(results, list) and results else {}
+            return WebhookTestStatus(
+                correlation_id=_optional_text(payload, "correlationId") or correlation_id,
+                status=_optional_text(payload, "status") or "",
+                callback_url=_optional_text(payload, "callbackUrl"),
+                response_code=_optional_text(last, "responseCode"),
+                message=_optional_text(last, "systemMessage") or _optional_text(last, "responseMessage"),
+            )
+
+        return self._call(
+            "GET",
+            f"{self.config.api_url}/webhooks/v1/registration/validationEvents/{quote(correlation_id, safe='')}",
+            parse,
+            operation="test_webhook_event_status",
+        )
+
+    def _trusted_roots(self) -> list[x509.Certificate]:
+        """The CA bundle every other call trusts; in sandbox mode also the sandbox's own CA (never in live mode)."""
+        if self._roots is None:
+            verify = self._session.verify
+            path = verify if isinstance(verify, str) else requests.certs.where()
+            with open(path, "rb") as bundle:
+                roots = x509.load_pem_x509_certificates(bundle.read())
+            if self.config.mode == "sandbox":
+                roots.extend(
+                    x509.load_pem_x509_certificates(
+                        self._call(
+                            "GET",
+                            f"{self.config.api_url}/_sandbox/ca.pem",
+                            lambda r: r.content,
+                            operation="sandbox_ca",
+                            resource=None,
+                        )
+                    )
+                )
+            self._roots = roots
+        return self._roots
+
+    def fetch_webhook_certificate(self, url: str) -> bytes:
+        """A certificate file named by a delivery (or by its issuer URL), fetched without our token or redirects."""
+
+        def parse(response: requests.Response) -> bytes:
+            if len(response.content) > MAX_CERTIFICATE_BYTES:
+                raise _BadPayload("the certificate file is too large")
+            if not response.content:
+                raise _BadPayload("empty certificate file")
+            return response.content
+
+        return self._call("GET", url, parse, operation="fetch_webhook_certificate", resource=None)
+
+    def webhook_certificate(self, url: str) -> x509.Certificate:
+        """The checked signing certificate at `url`, cached by URL until it expires."""
+        with self._certificates_lock:
+            cached = self._certificates.get(url)
+        if cached is not None and cached.not_valid_after_utc > datetime.now(UTC):
+            return cached
+        certificate = certificate_check(
+            self.fetch_webhook_certificate(url),
+            trusted=self._trusted_roots(),
+            fetch=self.fetch_webhook_certificate,
+        )
+        with self._certificates_lock:
+            if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
+                self._certificates.pop(next(iter(self._certificates)))
+            self._certificates[url] = certificate
+        return certificate
+
+    def webhook_rejection(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """None for a delivery Microsoft signed, else why it is refused (in an admin's words)."""
+        return webhook_rejection(
             body,
             headers,
-            fetch_certificate=self.fetch_webhook_certificate,
-            allowed_certificate_hosts=default_certificate_hosts(self.config),
-            allow_http=self.config.mode == "sandbox",
+            certificate_for=self.webhook_certificate,
+            certificate_url_prefix=certificate_url_prefix(self.config),
         )
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether a delivery is signed by Microsoft's certificate from the pinned location."""
+        return self.webhook_rejection(body, headers) is None
