@@ -1,6 +1,7 @@
 """Microsoft Partner Center and Graph (GDAP) client: the only code in the project that talks to Microsoft."""
 
 from .auth import (
+    ConnectedAccount,
     InMemoryTokenCacheStore,
     MsalTokenProvider,
     SandboxTokenProvider,
@@ -13,6 +14,7 @@ from .exceptions import (
     NotFound,
     PartnerCenterAuthError,
     PartnerCenterError,
+    PartnerCenterNotConnected,
     PermanentPartnerCenterError,
     TransientPartnerCenterError,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "Cart",
     "CartLine",
     "CheckoutResult",
+    "ConnectedAccount",
     "CreatedCustomer",
     "Customer",
     "CustomerPage",
@@ -79,6 +82,7 @@ __all__ = [
     "PartnerCenterClient",
     "PartnerCenterConfig",
     "PartnerCenterError",
+    "PartnerCenterNotConnected",
     "PartnerOrder",
     "PartnerOrderLine",
     "PartnerRelationship",
