@@ -151,6 +151,8 @@ class SandboxState:
         # Issued tokens survive a reset so running clients keep working across test cases.
         self.tokens: dict[str, float] = {}
         self.refresh_tokens: set[str] = set()
+        # Authorization codes from the sign-in page, single use, kept across resets like the tokens.
+        self.auth_codes: dict[str, dict[str, Any]] = {}
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
