@@ -83,7 +83,7 @@ class WebhookDeliveryAdmin(ReadOnlyModelAdmin):
     list_filter = ["event_name", "signature_valid", "status"]
     search_fields = ["resource_uri", "resource_name", "body"]
     date_hierarchy = "received_at"
-    actions = ["register_webhook", "send_test_event"]
+    actions = ["register_webhook"]
 
     @admin.action(description="Register the Partner Center webhook for this storefront (selection ignored)")
     def register_webhook(self, request: HttpRequest, queryset):
@@ -94,18 +94,3 @@ class WebhookDeliveryAdmin(ReadOnlyModelAdmin):
             self.message_user(request, f"Partner Center refused the registration: {error}", messages.ERROR)
             return
         self.message_user(request, f"Registered {registered} for {', '.join(events)}")
-
-    @admin.action(
-        description="Send Microsoft's test event (test-created) to this storefront (selection ignored)"
-    )
-    def send_test_event(self, request: HttpRequest, queryset):
-        try:
-            correlation_id = webhooks.webhook_test_send()
-        except PartnerCenterError as error:
-            self.message_user(request, f"Microsoft did not send the test event: {error}", messages.ERROR)
-            return
-        self.message_user(
-            request,
-            f"Microsoft is sending a test-created event (correlation id {correlation_id}); reload this list to "
-            "see it arrive. If it does not, register the webhook first and check the storefront's public URL.",
-        )

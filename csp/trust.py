@@ -20,7 +20,11 @@ Source = TenantHolding.Source
 
 
 def _organization(organization_id: int):
-    return apps.get_model("accounts", "Organization").objects.only("id", "kind", "mpn_id").get(pk=organization_id)
+    return (
+        apps.get_model("accounts", "Organization")
+        .objects.only("id", "kind", "mpn_id")
+        .get(pk=organization_id)
+    )
 
 
 # MPN IDs ---------------------------------------------------------------------------------------------------------
@@ -28,7 +32,9 @@ def _organization(organization_id: int):
 
 def organization_mpn_ids(*, organization_id: int) -> list[str]:
     """The MPN IDs staff recorded for the organisation (its partner location ids)."""
-    return list(ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True))
+    return list(
+        ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True)
+    )
 
 
 def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
@@ -57,7 +63,9 @@ def buyer_mpn_id(*, organization_id: int, mpn_id: str | None) -> str | None:
 def mpn_id_attach(*, organization_id: int, mpn_id: str) -> bool:
     """Records an MPN ID as the organisation's unless another organisation holds it; returns whether it is theirs."""
     value = domains.normalize_mpn_id(mpn_id)
-    holder, _ = ResellerMpnId.objects.get_or_create(mpn_id=value, defaults={"organization_id": organization_id})
+    holder, _ = ResellerMpnId.objects.get_or_create(
+        mpn_id=value, defaults={"organization_id": organization_id}
+    )
     return holder.organization_id == organization_id
 
 
@@ -119,7 +127,9 @@ def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) 
         )
     proof = authorization.ownership_proof
     if proof != TenantAuthorization.OwnershipProof.STAFF_DECISION:
-        others = TenantHolding.objects.filter(tenant_id=tenant).exclude(organization_id=authorization.organization_id)
+        others = TenantHolding.objects.filter(tenant_id=tenant).exclude(
+            organization_id=authorization.organization_id
+        )
         if others.exists():
             return (
                 "The authorization has not been completed yet. This Microsoft tenant is already held by another "
@@ -141,7 +151,9 @@ def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) 
 
 
 def tenants_held_by(*, organization_id: int) -> list[str]:
-    return list(TenantHolding.objects.filter(organization_id=organization_id).values_list("tenant_id", flat=True))
+    return list(
+        TenantHolding.objects.filter(organization_id=organization_id).values_list("tenant_id", flat=True)
+    )
 
 
 # End-customers ---------------------------------------------------------------------------------------------------
@@ -162,7 +174,9 @@ def order_authorization_require(
 ) -> TenantAuthorization:
     """The verified authorization an existing-tenant order may use: the organisation's, for the same end-customer
     and MPN ID, on a tenant the organisation holds."""
-    authorization = TenantAuthorization.objects.filter(pk=authorization_id, organization_id=organization_id).first()
+    authorization = TenantAuthorization.objects.filter(
+        pk=authorization_id, organization_id=organization_id
+    ).first()
     if authorization is None:
         raise InvalidInput("Unknown authorization.", field="authorization")
     if authorization.end_customer_id and authorization.end_customer_id != end_customer_id:

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "storefront.configuration.context_processors.storefront",
+                "csp.context_processors.partner_center",
             ],
         },
     },
@@ -263,4 +264,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-authorizations": {"task": "csp.tasks.authorizations_expire", "schedule": 60 * 60.0},
     "follow-gdap-requests": {"task": "csp.tasks.gdap_requests_follow", "schedule": 5 * 60.0},
     "follow-order-fulfilment": {"task": "csp.tasks.orders_follow_fulfilment", "schedule": 15.0},
+    "watch-partner-center-connection": {
+        "task": "csp.tasks.partner_center_connection_watch",
+        "schedule": 6 * 3600.0,
+    },
 }

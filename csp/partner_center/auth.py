@@ -254,6 +254,11 @@ class MsalTokenProvider:
         self._invalid.discard(resource)
         accounts = app.get_accounts()
         if not accounts and not self._config.refresh_token:
+            stored = self._store.load()  # another process may have connected since this one started
+            if stored:
+                self._cache.deserialize(stored)
+                accounts = app.get_accounts()
+        if not accounts and not self._config.refresh_token:
             if resource == "partner_center":
                 raise PartnerCenterNotConnected(NOT_CONNECTED, error="not_connected")
             scopes = [f"{RESOURCE_IDS[resource]}/.default"]

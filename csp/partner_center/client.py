@@ -348,6 +348,11 @@ class PartnerCenterClient:
         self._side_lock = threading.Lock()
         self._count_lock = threading.Lock()
 
+    @property
+    def token_provider(self) -> TokenProvider:
+        """Sign-in, for connecting from admin and the health check's token probes."""
+        return self._tokens
+
     # -- plumbing ------------------------------------------------------------------------------------------
 
     def _side_pool(self) -> ThreadPoolExecutor:
@@ -1254,6 +1259,25 @@ class PartnerCenterClient:
             lambda r: _gdap_from(self._json(r)),
             operation="get_gdap_relationship",
             resource="graph",
+        )
+
+    def gdap_relationships_sample(self, *, top: int = 1) -> list[GdapRelationship]:
+        """A first page of the distributor's GDAP relationships (read-only; the health check's Graph probe)."""
+
+        def parse(response: requests.Response) -> list[GdapRelationship]:
+            body = self._json(response)
+            items = body.get("value") if isinstance(body, Mapping) else None
+            if not isinstance(items, list):
+                raise _BadPayload("'value' is not a list")
+            return [_gdap_from(item) for item in items[:top]]
+
+        return self._call(
+            "GET",
+            self._graph("tenantRelationships/delegatedAdminRelationships"),
+            parse,
+            operation="gdap_relationships_sample",
+            resource="graph",
+            params={"$top": top},
         )
 
     def gdap_approval_link(self, relationship_id: str) -> str:
