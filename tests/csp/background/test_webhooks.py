@@ -170,4 +170,6 @@ def test_admin_sends_microsofts_test_event_and_sees_it_arrive(
     delivery = WebhookDelivery.objects.get()
     assert (delivery.event_name, delivery.status) == ("test-created", WebhookDelivery.Status.PROCESSED)
     assert "test event arrived" in delivery.result
-    assert "Microsoft&#x27;s test event arrived and its signature is valid" in client.get(page).content.decode()
+    assert (
+        "Microsoft&#x27;s test event arrived and its signature is valid" in client.get(page).content.decode()
+    )
