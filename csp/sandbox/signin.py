@@ -178,7 +178,7 @@ def _hidden(flow: dict[str, str]) -> str:
 
 def _sign_in_form(flow: dict[str, str], error: str = "") -> str:
     alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-    return f"""<h1>Sign in</h1>{alert}
+    return f"""{alert}
 <p>Partner Center sandbox: sign in as the distributor's Admin agent (any email and password).</p>
 <form method="post">{_hidden(flow)}<input type="hidden" name="step" value="password">
 <label for="username">Email</label><input id="username" name="username" type="email" required>
@@ -190,7 +190,7 @@ def _sign_in_form(flow: dict[str, str], error: str = "") -> str:
 
 def _mfa_form(flow: dict[str, str], username: str, error: str = "") -> str:
     alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-    return f"""<h1>Verify your identity</h1>{alert}
+    return f"""{alert}
 <p>Enter the code from your authenticator app for {esc(username)} (sandbox: {MFA_CODE}).</p>
 <form method="post">{_hidden(flow)}<input type="hidden" name="step" value="mfa">
 <input type="hidden" name="username" value="{esc(username)}">
@@ -230,11 +230,15 @@ def authorize(app: SandboxApp, req: Request, tenant: str) -> Response:
         )
     if step == "password":
         if "@" not in username or not form.get("password"):
-            return html_response(200, page("Sign in", _sign_in_form(flow, "Enter your email and password.")))
+            return html_response(
+                200, page("Sign in to your account", _sign_in_form(flow, "Enter your email and password."))
+            )
         return html_response(200, page("Verify your identity", _mfa_form(flow, username)))
     if step == "mfa" and "@" in username:
         if form.get("otc", "").strip() != MFA_CODE:
-            return html_response(200, page("Verify", _mfa_form(flow, username, "That code is not right.")))
+            return html_response(
+                200, page("Verify your identity", _mfa_form(flow, username, "That code is not right."))
+            )
         code = secrets.token_urlsafe(24)
         with app.state.lock:
             app.state.auth_codes[code] = {**flow, "username": username, "expires": time.time() + CODE_SECONDS}
