@@ -386,4 +386,4 @@ class PartnerCenterCallAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "created_at"
 
 
-from csp import admin_gdap, admin_orders  # noqa: E402, F401  (their admin registrations)
+from csp import admin_connect, admin_gdap, admin_orders  # noqa: E402, F401  (their admin registrations)

@@ -5,8 +5,9 @@ import threading
 
 from django.conf import settings
 
-from csp.partner_center.auth import token_provider_for
+from csp.partner_center.auth import TokenProvider, token_provider_for
 from csp.partner_center.client import PartnerCenterClient
+from csp.partner_center.exceptions import PartnerCenterNotConnected
 from csp.partner_center.schemas import CallRecord, PartnerCenterConfig
 
 logger = logging.getLogger(__name__)
@@ -14,21 +15,24 @@ _lock = threading.Lock()
 _clients: dict[PartnerCenterConfig, PartnerCenterClient] = {}
 
 
-class DatabaseTokenCacheStore:
-    """Keeps MSAL's serialized cache in the TokenCache table so rolling refresh tokens survive restarts."""
+class WatchedTokens:
+    """The token provider, telling the connection service when Microsoft refuses the App+User sign-in."""
 
-    name = "partner_center"
+    def __init__(self, inner: TokenProvider) -> None:
+        self._inner = inner
 
-    def load(self) -> str | None:
-        from csp.models import TokenCache
+    def token(self, resource: str) -> str:
+        try:
+            return self._inner.token(resource)
+        except PartnerCenterNotConnected as error:
+            if error.error != "not_connected":  # a connection existed and no longer works
+                from csp.connect import connection_mark_broken
 
-        row = TokenCache.objects.filter(name=self.name).only("data").first()
-        return row.data if row and row.data else None
+                connection_mark_broken(reason=error.message)
+            raise
 
-    def save(self, data: str) -> None:
-        from csp.models import TokenCache
-
-        TokenCache.objects.update_or_create(name=self.name, defaults={"data": data})
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
 
 
 def record_call(record: CallRecord) -> None:
@@ -68,6 +72,7 @@ def partner_center_config() -> PartnerCenterConfig:
         api_url=settings.PARTNER_CENTER_API_URL,
         login_url=settings.MICROSOFT_LOGIN_URL,
         graph_url=settings.MICROSOFT_GRAPH_URL,
+        webhook_certificate_url_prefix=settings.PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX,
         **common,
     )
 
@@ -78,7 +83,9 @@ def partner_center() -> PartnerCenterClient:
     with _lock:
         client = _clients.get(config)
         if client is None:
-            provider = token_provider_for(config, cache_store=DatabaseTokenCacheStore())
+            from csp.connect import EncryptedTokenCacheStore
+
+            provider = WatchedTokens(token_provider_for(config, cache_store=EncryptedTokenCacheStore()))
             client = PartnerCenterClient(config, token_provider=provider, recorder=record_call)
             _clients[config] = client
         return client

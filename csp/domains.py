@@ -6,7 +6,7 @@ from csp.errors import InvalidInput
 
 DOMAIN_SUFFIX = ".onmicrosoft.com"
 MAX_PREFIX_LENGTH = 27
-_PREFIX = re.compile(r"^[a-z0-9]{1,27}$")
+PREFIX_PATTERN = re.compile(r"^[a-z0-9]{1,27}$")  # the one prefix rule, also the client's
 PREFIX_RULE = "Use 1 to 27 letters (a-z) and digits (0-9) only: no spaces, dots, hyphens or accents."
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -24,7 +24,7 @@ def normalize_domain_prefix(raw: str | None) -> str:
             + PREFIX_RULE,
             field="domain_prefix",
         )
-    if not _PREFIX.match(value):
+    if not PREFIX_PATTERN.match(value):
         raise InvalidInput(PREFIX_RULE, field="domain_prefix")
     return value
 

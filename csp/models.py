@@ -253,11 +253,38 @@ class PartnerCenterCall(models.Model):
 
 
 class TokenCache(models.Model):
-    """The serialized MSAL token cache, so the rolling refresh token survives restarts."""
+    """The serialized MSAL token cache, so the rolling refresh token survives restarts (encrypted at rest)."""
 
     name = models.CharField(max_length=40, unique=True)
     data = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class PartnerCenterConnection(SingletonModel):
+    """Who connected Partner Center (App+User) from admin, and how the connection is doing."""
+
+    account = models.CharField("Microsoft account", max_length=254, blank=True)
+    account_name = models.CharField(max_length=200, blank=True)
+    mfa = models.BooleanField("Signed in with MFA", null=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last time Microsoft rolled the refresh token (it ages out after 90 days).",
+    )
+    broken_at = models.DateTimeField(null=True, blank=True)
+    broken_reason = models.TextField(blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Microsoft Partner Center connection"
+        verbose_name_plural = "Microsoft Partner Center connection"
+
+    def __str__(self) -> str:
+        return "Microsoft Partner Center connection"
 
 
 # GDAP and webhooks ----------------------------------------------------------------------------------------------

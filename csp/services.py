@@ -153,7 +153,14 @@ def network_refresh(*, agreement_for_mpn_id: str | None = None) -> int:
         wanted = agreement_for_mpn_id is None or reseller.mpn_id == agreement_for_mpn_id
         if wanted and reseller.state.lower() == "active":
             try:
-                signed = client.agreement_signed(tenant_id=reseller.tenant_id)
+                # The MPN ID form reports the CSP-region codes (2201, 2203) that the tenant id form does not.
+                if reseller.mpn_id:
+                    status = client.agreement_status(mpn_id=reseller.mpn_id)
+                else:
+                    status = client.agreement_status(tenant_id=reseller.tenant_id)
+                signed = status.signed
+                if not signed:
+                    logger.info("Reseller %s: %s", reseller.mpn_id, status.message)
             except PartnerCenterError as error:
                 logger.warning("Agreement status of %s unknown: %s", reseller.mpn_id, error)
         IndirectReseller.objects.update_or_create(

@@ -84,3 +84,11 @@ def gdap_requests_follow() -> int:
     from csp import gdap
 
     return gdap.gdap_requests_follow()
+
+
+@shared_task
+def partner_center_connection_watch() -> str:
+    """Keeps the App+User sign-in alive, and emails staff when it breaks or is about to age out."""
+    from csp import connect
+
+    return connect.connection_watch()

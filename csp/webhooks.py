@@ -22,6 +22,7 @@ RELATIONSHIP_EVENTS = (
     "indirect-reseller-relationship-accepted-by-customer",
 )
 GDAP_APPROVED_EVENT = "granular-admin-relationship-approved"
+TEST_EVENT = "test-created"
 SUBSCRIBED_EVENTS = (*RELATIONSHIP_EVENTS, GDAP_APPROVED_EVENT)
 KEPT_HEADERS = (
     "Content-Type",
@@ -50,7 +51,8 @@ class WebhookReceipt:
 
 def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str = "") -> WebhookReceipt:
     """Records a delivery; only a correctly signed one is processed, after commit, by the worker."""
-    signature_valid = partner_center().verify_webhook(body, headers)
+    rejection = partner_center().webhook_rejection(body, headers)
+    signature_valid = rejection is None
     text = body[:MAX_BODY_KEPT].decode("utf-8", errors="replace")
     delivery = WebhookDelivery(
         signature_valid=signature_valid,
@@ -60,9 +62,9 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str
     )
     if not signature_valid:
         delivery.status = WebhookDelivery.Status.REJECTED
-        delivery.result = "Unsigned or forged delivery: nothing was changed."
+        delivery.result = f"Not signed by Microsoft, nothing was changed: {rejection}"
         delivery.save()
-        logger.warning("Rejected a Partner Center webhook with no valid signature from %s", remote_addr)
+        logger.warning("Rejected a Partner Center webhook from %s: %s", remote_addr, rejection)
         return WebhookReceipt(False, delivery)
     try:
         event = parse_webhook_event(body)
@@ -123,6 +125,8 @@ def webhook_process(*, delivery_id: int) -> WebhookDelivery:
                 result = f"GDAP relationship {resource} refreshed."
             else:
                 status, result = WebhookDelivery.Status.IGNORED, f"No GDAP request for {resource or 'it'}."
+        elif delivery.event_name == TEST_EVENT:
+            result = f"Microsoft's test event arrived and its signature is valid ({delivery.resource_name})."
         else:
             status, result = WebhookDelivery.Status.IGNORED, "Event not used by the storefront."
     except Exception as error:
@@ -133,6 +137,11 @@ def webhook_process(*, delivery_id: int) -> WebhookDelivery:
     )
     delivery.refresh_from_db()
     return delivery
+
+
+def webhook_test_send() -> str:
+    """Asks Microsoft to deliver its `test-created` event to our receiver, so an admin sees webhooks work."""
+    return partner_center().send_test_webhook_event()
 
 
 def webhook_register(*, url: str) -> tuple[str, tuple[str, ...]]:

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "storefront.configuration.context_processors.storefront",
+                "csp.context_processors.partner_center",
             ],
         },
     },
@@ -195,6 +196,11 @@ PARTNER_CENTER_CLIENT_ID = env.str("PARTNER_CENTER_CLIENT_ID", default="sandbox-
 PARTNER_CENTER_CLIENT_SECRET = env.str("PARTNER_CENTER_CLIENT_SECRET", default="")
 PARTNER_CENTER_REFRESH_TOKEN = env.str("PARTNER_CENTER_REFRESH_TOKEN", default="")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX = env.str(
+    "PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX",
+    default="https://3psostorageacct.blob.core.windows.net/cert/",
+)
+PARTNER_CENTER_TOKEN_ENCRYPTION_KEY = env.str("PARTNER_CENTER_TOKEN_ENCRYPTION_KEY", default="")
 if PARTNER_CENTER_MODE == "live" and not (PARTNER_CENTER_CLIENT_SECRET and PARTNER_CENTER_CLIENT_ID):
     raise ImproperlyConfigured(
         "PARTNER_CENTER_MODE=live needs PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET."
@@ -258,4 +264,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-authorizations": {"task": "csp.tasks.authorizations_expire", "schedule": 60 * 60.0},
     "follow-gdap-requests": {"task": "csp.tasks.gdap_requests_follow", "schedule": 5 * 60.0},
     "follow-order-fulfilment": {"task": "csp.tasks.orders_follow_fulfilment", "schedule": 15.0},
+    "watch-partner-center-connection": {
+        "task": "csp.tasks.partner_center_connection_watch",
+        "schedule": 6 * 3600.0,
+    },
 }

@@ -1,6 +1,7 @@
 """Microsoft Partner Center and Graph (GDAP) client: the only code in the project that talks to Microsoft."""
 
 from .auth import (
+    ConnectedAccount,
     InMemoryTokenCacheStore,
     MsalTokenProvider,
     SandboxTokenProvider,
@@ -13,6 +14,7 @@ from .exceptions import (
     NotFound,
     PartnerCenterAuthError,
     PartnerCenterError,
+    PartnerCenterNotConnected,
     PermanentPartnerCenterError,
     TransientPartnerCenterError,
 )
@@ -20,6 +22,7 @@ from .schemas import (
     Address,
     AddressValidation,
     AgreementContact,
+    AgreementStatus,
     CallRecord,
     Cart,
     CartLine,
@@ -41,17 +44,26 @@ from .schemas import (
     RelationshipRequestLink,
     WebhookEvent,
     WebhookRegistration,
+    WebhookTestStatus,
 )
-from .webhooks import default_certificate_hosts, parse_webhook_event, verify_webhook_signature
+from .webhooks import (
+    certificate_check,
+    certificate_url_prefix,
+    parse_webhook_event,
+    verify_webhook_signature,
+    webhook_rejection,
+)
 
 __all__ = [
     "Address",
     "AddressValidation",
     "AgreementContact",
+    "AgreementStatus",
     "CallRecord",
     "Cart",
     "CartLine",
     "CheckoutResult",
+    "ConnectedAccount",
     "CreatedCustomer",
     "Customer",
     "CustomerPage",
@@ -70,6 +82,7 @@ __all__ = [
     "PartnerCenterClient",
     "PartnerCenterConfig",
     "PartnerCenterError",
+    "PartnerCenterNotConnected",
     "PartnerOrder",
     "PartnerOrderLine",
     "PartnerRelationship",
@@ -81,8 +94,11 @@ __all__ = [
     "TransientPartnerCenterError",
     "WebhookEvent",
     "WebhookRegistration",
-    "default_certificate_hosts",
+    "WebhookTestStatus",
+    "certificate_check",
+    "certificate_url_prefix",
     "parse_webhook_event",
     "token_provider_for",
     "verify_webhook_signature",
+    "webhook_rejection",
 ]

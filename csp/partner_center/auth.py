@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import msal
 import requests
 
-from .exceptions import PartnerCenterAuthError, TransientPartnerCenterError
+from .exceptions import PartnerCenterAuthError, PartnerCenterNotConnected, TransientPartnerCenterError
 from .schemas import PartnerCenterConfig
 
 Resource = Literal["partner_center", "graph"]
@@ -27,6 +32,41 @@ DELEGATED_SCOPES: dict[str, list[str]] = {
 }
 PUBLIC_LOGIN_HOST = "login.microsoftonline.com"
 EXPIRY_MARGIN_SECONDS = 300
+NOT_CONNECTED = (
+    "Partner Center is not connected: an Admin agent must connect it in admin (Microsoft Partner Center "
+    "connection), or PARTNER_CENTER_REFRESH_TOKEN must be set."
+)
+
+
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """Who consented in the authorization-code flow, from the ID token Microsoft returned."""
+
+    username: str
+    name: str
+    tenant_id: str | None
+    mfa: bool | None  # None when the token does not say (no `amr` claim)
+
+
+def _account_from_claims(claims: Mapping[str, Any] | None) -> ConnectedAccount:
+    claims = claims or {}
+    amr = claims.get("amr")
+    return ConnectedAccount(
+        username=str(claims.get("preferred_username") or claims.get("upn") or claims.get("email") or ""),
+        name=str(claims.get("name") or ""),
+        tenant_id=str(claims["tid"]) if claims.get("tid") else None,
+        mfa=("mfa" in amr) if isinstance(amr, list) else None,
+    )
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT without checking its signature (only to report MFA; never to trust anyone)."""
+    try:
+        payload = token.split(".")[1]
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
 
 
 class TokenProvider(Protocol):
@@ -35,6 +75,15 @@ class TokenProvider(Protocol):
     def token(self, resource: str) -> str: ...
 
     def invalidate(self, resource: str | None = None) -> None: ...
+
+    def connect_start(self, *, redirect_uri: str) -> dict[str, Any]: ...
+
+    def connect_finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount: ...
+
+    def app_only_token(self, resource: str) -> str: ...
+
+    @property
+    def app_plus_user(self) -> bool: ...
 
 
 class TokenCacheStore(Protocol):
@@ -76,7 +125,9 @@ def _auth_error(result: dict[str, Any], what: str) -> PartnerCenterAuthError:
 
 
 class MsalTokenProvider:
-    """Live sign-in through msal: App+User from a refresh token when configured, app-only otherwise."""
+    """Live sign-in through msal: App+User from the admin's connection (authorization code with PKCE) or a
+    configured refresh token. Partner Center never falls back to app-only; Graph may (its application
+    permission is documented for GDAP)."""
 
     def __init__(
         self,
@@ -95,7 +146,60 @@ class MsalTokenProvider:
 
     @property
     def app_plus_user(self) -> bool:
-        return bool(self._config.refresh_token)
+        """Connected from admin (an account in the cache) or given a refresh token."""
+        with self._lock:
+            return bool(self._config.refresh_token) or bool(self._application().get_accounts())
+
+    def connect_start(self, *, redirect_uri: str) -> dict[str, Any]:
+        """Begin the authorization-code flow with PKCE; the returned flow (kept in the admin's session) holds
+        `auth_uri`, where the Admin agent signs in."""
+        with self._lock:
+            flow = self._application().initiate_auth_code_flow(
+                DELEGATED_SCOPES["partner_center"], redirect_uri=redirect_uri, prompt="select_account"
+            )
+        if "auth_uri" not in flow:
+            raise _auth_error(flow, "starting the connection")
+        return dict(flow)
+
+    def connect_finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount:
+        """Redeem the code (msal checks state and sends the PKCE verifier); the cache keeps the rolling
+        refresh token, encrypted by the store."""
+        with self._lock:
+            app = self._application()
+            try:
+                result = app.acquire_token_by_auth_code_flow(flow, dict(response))
+            except (ValueError, RuntimeError) as exc:  # msal: state or nonce mismatch, or a replayed flow
+                raise PartnerCenterAuthError(
+                    "The sign-in answer does not match the connection that was started; connect again.",
+                    error="state_mismatch",
+                ) from exc
+            except requests.RequestException as exc:
+                raise TransientPartnerCenterError(
+                    f"Microsoft sign-in unreachable: {type(exc).__name__}"
+                ) from exc
+            finally:
+                self._persist()
+            if "access_token" not in result:
+                raise _auth_error(result, "connecting Partner Center")
+            self._invalid.clear()
+            return _account_from_claims(result.get("id_token_claims"))
+
+    def app_only_token(self, resource: str) -> str:
+        """An app-only token (client credentials), for the health check and Graph; never for App+User calls."""
+        _check_resource(resource)
+        with self._lock:
+            app = self._application()
+            try:
+                result = app.acquire_token_for_client(scopes=[f"{RESOURCE_IDS[resource]}/.default"])
+            except requests.RequestException as exc:
+                raise TransientPartnerCenterError(
+                    f"Microsoft sign-in unreachable: {type(exc).__name__}"
+                ) from exc
+            finally:
+                self._persist()
+            if not result or "access_token" not in result:
+                raise _auth_error(result or {}, f"getting an app-only {resource} token")
+            return str(result["access_token"])
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
@@ -148,17 +252,33 @@ class MsalTokenProvider:
     def _acquire(self, app: msal.ConfidentialClientApplication, resource: str) -> dict[str, Any] | None:
         force = resource in self._invalid
         self._invalid.discard(resource)
-        if not self.app_plus_user:
+        accounts = app.get_accounts()
+        if not accounts and not self._config.refresh_token:
+            stored = self._store.load()  # another process may have connected since this one started
+            if stored:
+                self._cache.deserialize(stored)
+                accounts = app.get_accounts()
+        if not accounts and not self._config.refresh_token:
+            if resource == "partner_center":
+                raise PartnerCenterNotConnected(NOT_CONNECTED, error="not_connected")
             scopes = [f"{RESOURCE_IDS[resource]}/.default"]
             if force:
                 self._drop_access_tokens()
             return app.acquire_token_for_client(scopes=scopes)
         scopes = DELEGATED_SCOPES[resource]
-        for account in app.get_accounts():
+        result: dict[str, Any] | None = None
+        for account in accounts:
             result = app.acquire_token_silent_with_error(scopes, account=account, force_refresh=force)
             if result and "access_token" in result:
                 return result
-        return app.acquire_token_by_refresh_token(self._config.refresh_token, scopes=scopes)
+        if self._config.refresh_token:
+            return app.acquire_token_by_refresh_token(self._config.refresh_token, scopes=scopes)
+        error = _auth_error(result or {}, f"refreshing the {resource} token")
+        raise PartnerCenterNotConnected(
+            f"The Partner Center connection no longer works ({error.error}); an Admin agent must connect again.",
+            error=error.error,
+            error_description=error.error_description,
+        )
 
     def _drop_access_tokens(self) -> None:
         for item in list(self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
@@ -174,8 +294,15 @@ class MsalTokenProvider:
             self._invalid.update([resource] if resource else RESOURCE_IDS)
 
 
+def _pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
 class SandboxTokenProvider:
-    """Client-credentials token from the sandbox by plain POST, as msal accepts only https authorities."""
+    """The sandbox's sign-in by plain requests, as msal accepts only https authorities: client credentials until
+    an admin connects, then the connection's refresh token (authorization code with PKCE, done by hand here)."""
 
     def __init__(
         self,
@@ -183,12 +310,32 @@ class SandboxTokenProvider:
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
+        cache_store: TokenCacheStore | None = None,
     ) -> None:
         self._config = config
         self._session = session or requests.Session()
         self._clock = clock
+        self._store: TokenCacheStore = cache_store or InMemoryTokenCacheStore()
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
+
+    def _token_url(self) -> str:
+        return f"{self._config.login_url}/{self._config.tenant_id}/oauth2/v2.0/token"
+
+    def _refresh_token(self) -> str | None:
+        stored = self._store.load()
+        if stored:
+            try:
+                value = json.loads(stored).get("refresh_token")
+            except (ValueError, AttributeError):
+                value = None
+            if value:
+                return str(value)
+        return self._config.refresh_token
+
+    @property
+    def app_plus_user(self) -> bool:
+        return bool(self._refresh_token())
 
     def token(self, resource: str) -> str:
         """A cached token until shortly before it expires, else a new one."""
@@ -197,21 +344,103 @@ class SandboxTokenProvider:
             cached = self._tokens.get(resource)
             if cached and cached[1] > self._clock():
                 return cached[0]
-            access_token, expires_in = self._request(resource)
+            refresh_token = self._refresh_token()
+            if refresh_token:
+                payload = self._post(
+                    {
+                        "grant_type": "refresh_token",
+                        "refresh_token": refresh_token,
+                        **self._delegated(resource),
+                    },
+                    resource,
+                )
+                if payload.get("refresh_token"):  # refresh tokens roll on every use
+                    self._store.save(json.dumps({"refresh_token": payload["refresh_token"]}))
+            else:
+                payload = self._post(
+                    {"grant_type": "client_credentials", "scope": f"{RESOURCE_IDS[resource]}/.default"},
+                    resource,
+                )
+            access_token, expires_in = self._read(payload)
             margin = min(EXPIRY_MARGIN_SECONDS, expires_in / 2)
             self._tokens[resource] = (access_token, self._clock() + expires_in - margin)
             return access_token
 
-    def _request(self, resource: str) -> tuple[str, float]:
-        url = f"{self._config.login_url}/{self._config.tenant_id}/oauth2/v2.0/token"
-        data = {
-            "grant_type": "client_credentials",
+    @staticmethod
+    def _delegated(resource: str) -> dict[str, str]:
+        return {"scope": " ".join([*DELEGATED_SCOPES[resource], "offline_access"])}
+
+    def app_only_token(self, resource: str) -> str:
+        """A client-credentials token from the sandbox, for the health check."""
+        _check_resource(resource)
+        payload = self._post(
+            {"grant_type": "client_credentials", "scope": f"{RESOURCE_IDS[resource]}/.default"}, resource
+        )
+        return self._read(payload)[0]
+
+    def connect_start(self, *, redirect_uri: str) -> dict[str, Any]:
+        """The authorization-code flow with PKCE, as msal builds it: state, nonce and the S256 challenge."""
+        verifier, challenge = _pkce_pair()
+        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        scope = " ".join([*DELEGATED_SCOPES["partner_center"], "openid", "profile", "offline_access"])
+        query = {
             "client_id": self._config.client_id,
-            "client_secret": self._config.client_secret,
-            "scope": f"{RESOURCE_IDS[resource]}/.default",
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "prompt": "select_account",
         }
+        auth_uri = (
+            f"{self._config.login_url}/{self._config.tenant_id}/oauth2/v2.0/authorize?{urlencode(query)}"
+        )
+        return {
+            "auth_uri": auth_uri,
+            "state": state,
+            "nonce": nonce,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+        }
+
+    def connect_finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount:
+        """Check the state, redeem the code with the PKCE verifier, keep the refresh token."""
+        if not flow.get("state") or response.get("state") != flow["state"]:
+            raise PartnerCenterAuthError(
+                "The sign-in answer does not match the connection that was started; connect again.",
+                error="state_mismatch",
+            )
+        if response.get("error"):
+            raise _auth_error(dict(response), "connecting Partner Center")
+        payload = self._post(
+            {
+                "grant_type": "authorization_code",
+                "code": response.get("code", ""),
+                "redirect_uri": flow["redirect_uri"],
+                "code_verifier": flow["code_verifier"],
+                "scope": flow["scope"],
+            },
+            "partner_center",
+        )
+        if not payload.get("refresh_token"):
+            raise PartnerCenterAuthError("The sandbox issued no refresh token", error="invalid_response")
+        claims = token_claims(str(payload.get("id_token") or ""))
+        if claims.get("nonce") != flow["nonce"]:
+            raise PartnerCenterAuthError(
+                "The ID token does not carry the nonce we sent", error="nonce_mismatch"
+            )
+        with self._lock:
+            self._store.save(json.dumps({"refresh_token": payload["refresh_token"]}))
+            self._tokens.clear()
+        return _account_from_claims(claims)
+
+    def _post(self, form: dict[str, str], resource: str) -> dict[str, Any]:
+        data = {"client_id": self._config.client_id, "client_secret": self._config.client_secret, **form}
         try:
-            response = self._session.post(url, data=data, timeout=self._config.timeout)
+            response = self._session.post(self._token_url(), data=data, timeout=self._config.timeout)
         except requests.RequestException as exc:
             raise TransientPartnerCenterError(f"sandbox sign-in unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code == 429:
@@ -225,7 +454,19 @@ class SandboxTokenProvider:
                 f"sandbox sign-in answered HTTP {response.status_code} without JSON", error="invalid_response"
             )
         if response.status_code != 200 or "access_token" not in payload:
-            raise _auth_error(payload, f"getting a {resource} token from the sandbox")
+            error = _auth_error(payload, f"getting a {resource} token from the sandbox")
+            if form["grant_type"] == "refresh_token" and error.error == "invalid_grant":
+                raise PartnerCenterNotConnected(
+                    "The Partner Center connection no longer works (invalid_grant); an Admin agent must connect "
+                    "again.",
+                    error=error.error,
+                    error_description=error.error_description,
+                )
+            raise error
+        return payload
+
+    @staticmethod
+    def _read(payload: dict[str, Any]) -> tuple[str, float]:
         try:
             expires_in = float(payload.get("expires_in", 3600))
         except (TypeError, ValueError):
@@ -249,5 +490,5 @@ def token_provider_for(
 ) -> TokenProvider:
     """The provider that fits the configured mode."""
     if config.mode == "sandbox":
-        return SandboxTokenProvider(config, session=session)
+        return SandboxTokenProvider(config, session=session, cache_store=cache_store)
     return MsalTokenProvider(config, cache_store=cache_store)

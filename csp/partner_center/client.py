@@ -15,11 +15,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+from cryptography import x509
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from csp.domains import PREFIX_PATTERN
 
 from .auth import TokenCacheStore, TokenProvider, token_provider_for
 from .exceptions import (
@@ -33,6 +37,7 @@ from .schemas import (
     Address,
     AddressValidation,
     AgreementContact,
+    AgreementStatus,
     CallRecord,
     Cart,
     CartLine,
@@ -53,8 +58,9 @@ from .schemas import (
     PartnerRelationship,
     RelationshipRequestLink,
     WebhookRegistration,
+    WebhookTestStatus,
 )
-from .webhooks import default_certificate_hosts, verify_webhook_signature
+from .webhooks import certificate_check, certificate_url_prefix, webhook_rejection
 
 __all__ = ["GLOBAL_ADMINISTRATOR_ROLE_ID", "PartnerCenterClient", "PartnerCenterConfig"]
 
@@ -67,13 +73,22 @@ RequestHook = Callable[[str, str], None]
 GLOBAL_ADMINISTRATOR_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
 MAX_PAGES = 1000
 MAX_CACHED_CERTIFICATES = 32
+MAX_CERTIFICATE_BYTES = 64 * 1024
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-DOMAIN_PREFIX_RE = re.compile(r"^[a-z0-9-]{1,27}$")
 UNKNOWN_TENANT_CODES = {90002, 900023}
-AGREEMENT_NOT_SIGNED_CODES = {"2203", "2204", "2206"}
+# Microsoft's 400 codes that mean "not signed" (verify-indirect-reseller-mpa-status), in an admin's words.
+AGREEMENT_NOT_SIGNED_MESSAGES = {
+    "2201": "The reseller's Partner Center account is in another CSP region than the one we order in.",
+    "2203": "The reseller has a Partner Center account but has not signed the Microsoft Partner Agreement "
+    "for this CSP region.",
+    "2204": "This MPN ID has no CSP indirect reseller enrollment.",
+    "2206": "The reseller's Partner Center account has not signed the Microsoft Partner Agreement.",
+}
+CONTRACT_VERSION = "v1"
 NO_COMMERCE_RELATIONSHIP_CODE = "20002"
 LEGACY_ADDRESS_INVALID_CODE = "2007"
 NOT_RETRIED_SERVER_STATUSES = {501, 505}
+RETRIED_STATUSES = frozenset({429} | set(range(500, 600)) - NOT_RETRIED_SERVER_STATUSES)
 
 
 class _BadPayload(ValueError):
@@ -203,7 +218,80 @@ def _utc_iso(moment: datetime) -> str:
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
-def microsoft_session() -> requests.Session:
+class MicrosoftRetry(Retry):
+    """urllib3's Retry with the .NET SDK's backoff, an injectable sleep (tests) and a hook per retry (call counts).
+
+    urllib3 re-sends the very same request, so every attempt of one logical call carries the same MS-RequestId.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        sleeper: Callable[[float], None] | None = None,
+        on_retry: Callable[[str, str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.sleeper = sleeper if sleeper is not None else time.sleep
+        self.on_retry = on_retry
+
+    def new(self, **kw: Any) -> MicrosoftRetry:
+        retry = super().new(**kw)
+        retry.sleeper, retry.on_retry = self.sleeper, self.on_retry
+        return retry
+
+    def get_backoff_time(self) -> float:
+        """(2^n - 1) x factor: 0.5 s, 1.5 s, 3.5 s with the default factor, as Microsoft's SDK waits."""
+        attempts = len(self.history)
+        return float(min(self.backoff_max, self.backoff_factor * (2**attempts - 1))) if attempts else 0.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except Exception:  # an unreadable Retry-After falls back to the backoff
+            return None
+
+    def sleep(self, response: Any = None) -> None:
+        delay = self.get_retry_after(response) if response is not None else None
+        self.sleeper(self.get_backoff_time() if delay is None else delay)
+
+    def increment(
+        self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
+    ) -> Retry:
+        retry = super().increment(method, url, *args, **kwargs)
+        if self.on_retry is not None:
+            self.on_retry(method or "", url or "")
+        return retry
+
+
+def retry_policy(
+    config: PartnerCenterConfig,
+    *,
+    sleeper: Callable[[float], None] | None = None,
+    on_retry: Callable[[str, str], None] | None = None,
+) -> MicrosoftRetry:
+    """The one transient-retry policy: network errors, 429 (Retry-After, capped) and 5xx, for every method."""
+    return MicrosoftRetry(
+        total=config.max_retries,
+        connect=config.max_retries,
+        read=config.max_retries,
+        status=config.max_retries,
+        other=0,
+        redirect=0,
+        allowed_methods=None,
+        status_forcelist=RETRIED_STATUSES,
+        backoff_factor=config.backoff,
+        backoff_max=config.max_retry_after,
+        respect_retry_after_header=True,
+        retry_after_max=int(config.max_retry_after),
+        raise_on_status=False,
+        raise_on_redirect=False,
+        sleeper=sleeper,
+        on_retry=on_retry,
+    )
+
+
+def microsoft_session(retry: Retry | None = None) -> requests.Session:
     """A session for Microsoft's hosts. Without proxy variables in the environment it stops re-reading the
     environment on every request (a measurable cost per call), keeping the one setting that matters here: the CA
     bundle named by REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE). With a proxy configured, requests' own handling stays."""
@@ -211,15 +299,19 @@ def microsoft_session() -> requests.Session:
     if not any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES):
         session.trust_env = False
         session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    if retry is not None:
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
     return session
 
 
 class PartnerCenterClient:
     """Typed operations on Partner Center and Graph, with Microsoft's headers, bounded retries, typed errors.
 
-    Retries follow the .NET SDK: the same MS-RequestId across attempts of one logical call, exponential
-    backoff on network errors and 5xx, Retry-After (capped) on 429, and no retry on 4xx except one token
-    refresh on 401.
+    Transient retries are urllib3's (`retry_policy`, mounted on the session): the same MS-RequestId across
+    attempts of one logical call, the SDK's backoff on network errors and 5xx, Retry-After (capped) on 429. Our
+    own code keeps one thing: a single token refresh on 401.
     """
 
     def __init__(
@@ -234,19 +326,32 @@ class PartnerCenterClient:
         token_cache_store: TokenCacheStore | None = None,
     ) -> None:
         self.config = config
-        self._session = session or microsoft_session()
+        policy = self.retry_policy = retry_policy(config, sleeper=sleep, on_retry=self._count)
+        if session is None:
+            session = microsoft_session(policy)
+        else:
+            adapter = HTTPAdapter(max_retries=policy)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
         self._tokens: TokenProvider = token_provider or token_provider_for(
             config, cache_store=token_cache_store, session=self._session
         )
         self._recorder = recorder
-        self._sleep = sleep
         self._on_request = on_request
-        self._certificates: dict[str, bytes] = {}
+        self._certificates: dict[str, x509.Certificate] = {}
+        self._certificates_lock = threading.Lock()
+        self._roots: list[x509.Certificate] | None = None
         self.call_count = 0
         self.calls: deque[tuple[str, str]] = deque(maxlen=1000)
         self._side: ThreadPoolExecutor | None = None
         self._side_lock = threading.Lock()
         self._count_lock = threading.Lock()
+
+    @property
+    def token_provider(self) -> TokenProvider:
+        """Sign-in, for connecting from admin and the health check's token probes."""
+        return self._tokens
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
@@ -263,25 +368,6 @@ class PartnerCenterClient:
     def _graph(self, path: str) -> str:
         return f"{self.config.graph_url}/v1.0/{path.lstrip('/')}"
 
-    def _backoff(self, retry: int) -> float:
-        return self.config.backoff * (2 ** (retry + 1) - 1)
-
-    def _retry_after(self, response: requests.Response, retry: int) -> float:
-        header = response.headers.get("Retry-After")
-        delay: float | None = None
-        if header:
-            try:
-                delay = float(header)
-            except ValueError:
-                try:
-                    when = parsedate_to_datetime(header)
-                    delay = (when - datetime.now(UTC)).total_seconds()
-                except (TypeError, ValueError):
-                    delay = None
-        if delay is None:
-            delay = self._backoff(retry)
-        return max(0.0, min(delay, self.config.max_retry_after))
-
     def _headers(
         self,
         resource: str | None,
@@ -296,6 +382,7 @@ class PartnerCenterClient:
             "MS-CorrelationId": correlation_id,
             "X-Locale": "en-US",
             "MS-PartnerCenter-Application": self.config.application_name,
+            "MS-Contract-Version": CONTRACT_VERSION,
         }
         if has_body:
             headers["Content-Type"] = "application/json"
@@ -327,12 +414,14 @@ class PartnerCenterClient:
         correlation_id: str,
         ok: Iterable[int] | None,
     ) -> requests.Response:
-        """Send one logical call, retrying within the bound; returns a response whose status is acceptable."""
+        """Send one logical call (urllib3 retries the transient failures); returns an acceptable response."""
         accepted = set(ok) if ok is not None else None
-        retries = 0
         refreshed_token = False
+        partner_center = url.startswith(f"{self.config.api_url}/")
         while True:
             headers = self._headers(resource, request_id, correlation_id, extra_headers, body is not None)
+            if not partner_center:
+                headers.pop("MS-Contract-Version")
             self._count(method, url)
             started = time.monotonic()
             try:
@@ -343,23 +432,20 @@ class PartnerCenterClient:
                     json=body,
                     headers=headers,
                     timeout=self.config.timeout,
+                    allow_redirects=False,
                 )
             except (
                 requests.Timeout,
                 requests.ConnectionError,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
+                timed_out = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
                 logger.warning(
-                    "partner_center %s %s %s failed: %s (request_id=%s attempt=%d)",
-                    operation, method, urlsplit(url).path, type(exc).__name__, request_id, retries + 1,
+                    "partner_center %s %s %s failed after retries: %s (request_id=%s)",
+                    operation, method, urlsplit(url).path, type(exc).__name__, request_id,
                 )  # fmt: skip
-                if retries < self.config.max_retries:
-                    self._sleep(self._backoff(retries))
-                    retries += 1
-                    continue
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
                 raise TransientPartnerCenterError(
-                    f"Microsoft {kind} during {operation}",
+                    f"Microsoft {'timed out' if timed_out else 'could not connect'} during {operation}",
                     request_id=request_id,
                     correlation_id=correlation_id,
                 ) from exc
@@ -380,12 +466,6 @@ class PartnerCenterClient:
             if status == 401 and resource and not refreshed_token:
                 self._tokens.invalidate(resource)
                 refreshed_token = True
-                continue
-            retryable = status == 429 or (status >= 500 and status not in NOT_RETRIED_SERVER_STATUSES)
-            if retryable and retries < self.config.max_retries:
-                delay = self._retry_after(response, retries) if status == 429 else self._backoff(retries)
-                self._sleep(delay)
-                retries += 1
                 continue
             raise self._error_from_response(response, operation)
 
@@ -617,7 +697,7 @@ class PartnerCenterClient:
     def domain_availability(self, domain_prefix: str) -> DomainAvailability:
         """Taken when Partner Center says the domain exists or sign-in discovery knows its tenant."""
         prefix = domain_prefix.strip().lower()
-        if not DOMAIN_PREFIX_RE.match(prefix):
+        if not PREFIX_PATTERN.match(prefix):
             raise ValueError("domain prefix must be 1 to 27 letters or digits")
         domain = f"{prefix}.onmicrosoft.com"
         # The two questions are independent: sign-in discovery (no token, nothing recorded) is asked on a side
@@ -716,32 +796,42 @@ class PartnerCenterClient:
         except NotFound:
             return None
 
-    def agreement_signed(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> bool:
-        """Whether a reseller signed the Microsoft Partner Agreement; 'not signed' codes answer False."""
+    def agreement_status(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> AgreementStatus:
+        """Whether a reseller signed the Microsoft Partner Agreement, with Microsoft's reason when not.
+
+        Prefer `mpn_id` (the reseller's PLA): only that form reports the region codes 2201 and 2203.
+        """
         if (mpn_id is None) == (tenant_id is None):
             raise ValueError("pass exactly one of mpn_id or tenant_id")
         params = {"mpnId": mpn_id} if mpn_id is not None else {"tenantId": tenant_id}
 
-        def parse(response: requests.Response) -> bool:
+        def parse(response: requests.Response) -> AgreementStatus:
             body = self._json(response)
             if response.status_code == 400:
-                code = body.get("code") if isinstance(body, Mapping) else None
-                if str(_error_code(code)) in AGREEMENT_NOT_SIGNED_CODES:
-                    return False
-                raise self._error_from_response(response, "agreement_signed")
+                code = str(_error_code(body.get("code") if isinstance(body, Mapping) else None))
+                if code in AGREEMENT_NOT_SIGNED_MESSAGES:
+                    return AgreementStatus(
+                        signed=False, code=code, message=AGREEMENT_NOT_SIGNED_MESSAGES[code]
+                    )
+                raise self._error_from_response(response, "agreement_status")
             signed = _require(body, "isAgreementSigned") if body is not None else None
             if not isinstance(signed, bool):
                 raise _BadPayload("'isAgreementSigned' is not a boolean")
-            return signed
+            message = "" if signed else "The reseller has not signed the Microsoft Partner Agreement."
+            return AgreementStatus(signed=signed, code=None, message=message)
 
         return self._call(
             "GET",
             self._api("compliance/csp/agreementstatus"),
             parse,
-            operation="agreement_signed",
+            operation="agreement_status",
             params=params,
             ok=(200, 400),
         )
+
+    def agreement_signed(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> bool:
+        """Whether a reseller signed the Microsoft Partner Agreement; 'not signed' codes answer False."""
+        return self.agreement_status(mpn_id=mpn_id, tenant_id=tenant_id).signed
 
     # -- customers -----------------------------------------------------------------------------------------
 
@@ -1171,6 +1261,25 @@ class PartnerCenterClient:
             resource="graph",
         )
 
+    def gdap_relationships_sample(self, *, top: int = 1) -> list[GdapRelationship]:
+        """A first page of the distributor's GDAP relationships (read-only; the health check's Graph probe)."""
+
+        def parse(response: requests.Response) -> list[GdapRelationship]:
+            body = self._json(response)
+            items = body.get("value") if isinstance(body, Mapping) else None
+            if not isinstance(items, list):
+                raise _BadPayload("'value' is not a list")
+            return [_gdap_from(item) for item in items[:top]]
+
+        return self._call(
+            "GET",
+            self._graph("tenantRelationships/delegatedAdminRelationships"),
+            parse,
+            operation="gdap_relationships_sample",
+            resource="graph",
+            params={"$top": top},
+        )
+
     def gdap_approval_link(self, relationship_id: str) -> str:
         """The admin-portal page where the customer's Global Admin approves; the sandbox imitates it."""
         base = ADMIN_PORTAL_URL if self.config.mode == "live" else self.config.api_url
@@ -1209,27 +1318,127 @@ class PartnerCenterClient:
             "PUT", endpoint, parse, operation="update_webhook", body=body, record=True, ids={"url": url}
         )
 
-    def fetch_webhook_certificate(self, url: str) -> bytes:
-        """The signing certificate named by a delivery, fetched once per URL and without our token."""
-        cached = self._certificates.get(url)
-        if cached is not None:
-            return cached
-        content = self._call(
-            "GET", url, lambda r: r.content, operation="fetch_webhook_certificate", resource=None
-        )
-        if not content:
-            raise PermanentPartnerCenterError("empty webhook certificate")
-        if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
-            self._certificates.pop(next(iter(self._certificates)))
-        self._certificates[url] = content
-        return content
+    def webhook_registration(self) -> WebhookRegistration | None:
+        """The current webhook registration, or None when there is none (read-only; the health check uses it)."""
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Check a delivery's signature against a certificate from a host this mode trusts."""
-        return verify_webhook_signature(
+        def parse(response: requests.Response) -> WebhookRegistration:
+            payload = self._json(response)
+            registered = payload.get("WebhookEvents") if isinstance(payload, Mapping) else None
+            return WebhookRegistration(
+                url=_text(payload, "WebhookUrl"),
+                events=tuple(str(e) for e in registered) if isinstance(registered, list) else (),
+            )
+
+        try:
+            return self._call(
+                "GET",
+                f"{self.config.api_url}/webhooks/v1/registration",
+                parse,
+                operation="webhook_registration",
+            )
+        except NotFound:
+            return None
+
+    def send_test_webhook_event(self) -> str:
+        """Ask Microsoft to deliver a `test-created` event to the registered URL; answers its correlation id."""
+
+        def parse(response: requests.Response) -> str:
+            payload = self._json(response)
+            if isinstance(payload, str) and payload:
+                return payload
+            return _text(payload, "correlationId")
+
+        return self._call(
+            "POST",
+            f"{self.config.api_url}/webhooks/v1/registration/validationEvents",
+            parse,
+            operation="send_test_webhook_event",
+            record=True,
+            result_ids=lambda correlation_id: {"test_correlation_id": correlation_id},
+        )
+
+    def test_webhook_event_status(self, correlation_id: str) -> WebhookTestStatus:
+        """How Microsoft's delivery of a test event went (kept by Microsoft for seven days)."""
+
+        def parse(response: requests.Response) -> WebhookTestStatus:
+            payload = self._json(response)
+            results = payload.get("results") if isinstance(payload, Mapping) else None
+            last = results[-1] if isinstance(results, list) and results else {}
+            return WebhookTestStatus(
+                correlation_id=_optional_text(payload, "correlationId") or correlation_id,
+                status=_optional_text(payload, "status") or "",
+                callback_url=_optional_text(payload, "callbackUrl"),
+                response_code=_optional_text(last, "responseCode"),
+                message=_optional_text(last, "systemMessage") or _optional_text(last, "responseMessage"),
+            )
+
+        return self._call(
+            "GET",
+            f"{self.config.api_url}/webhooks/v1/registration/validationEvents/{quote(correlation_id, safe='')}",
+            parse,
+            operation="test_webhook_event_status",
+        )
+
+    def _trusted_roots(self) -> list[x509.Certificate]:
+        """The CA bundle every other call trusts; in sandbox mode also the sandbox's own CA (never in live mode)."""
+        if self._roots is None:
+            verify = self._session.verify
+            path = verify if isinstance(verify, str) else requests.certs.where()
+            with open(path, "rb") as bundle:
+                roots = x509.load_pem_x509_certificates(bundle.read())
+            if self.config.mode == "sandbox":
+                roots.extend(
+                    x509.load_pem_x509_certificates(
+                        self._call(
+                            "GET",
+                            f"{self.config.api_url}/_sandbox/ca.pem",
+                            lambda r: r.content,
+                            operation="sandbox_ca",
+                            resource=None,
+                        )
+                    )
+                )
+            self._roots = roots
+        return self._roots
+
+    def fetch_webhook_certificate(self, url: str) -> bytes:
+        """A certificate file named by a delivery (or by its issuer URL), fetched without our token or redirects."""
+
+        def parse(response: requests.Response) -> bytes:
+            if len(response.content) > MAX_CERTIFICATE_BYTES:
+                raise _BadPayload("the certificate file is too large")
+            if not response.content:
+                raise _BadPayload("empty certificate file")
+            return response.content
+
+        return self._call("GET", url, parse, operation="fetch_webhook_certificate", resource=None)
+
+    def webhook_certificate(self, url: str) -> x509.Certificate:
+        """The checked signing certificate at `url`, cached by URL until it expires."""
+        with self._certificates_lock:
+            cached = self._certificates.get(url)
+        if cached is not None and cached.not_valid_after_utc > datetime.now(UTC):
+            return cached
+        certificate = certificate_check(
+            self.fetch_webhook_certificate(url),
+            trusted=self._trusted_roots(),
+            fetch=self.fetch_webhook_certificate,
+        )
+        with self._certificates_lock:
+            if len(self._certificates) >= MAX_CACHED_CERTIFICATES:
+                self._certificates.pop(next(iter(self._certificates)))
+            self._certificates[url] = certificate
+        return certificate
+
+    def webhook_rejection(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """None for a delivery Microsoft signed, else why it is refused (in an admin's words)."""
+        return webhook_rejection(
             body,
             headers,
-            fetch_certificate=self.fetch_webhook_certificate,
-            allowed_certificate_hosts=default_certificate_hosts(self.config),
-            allow_http=self.config.mode == "sandbox",
+            certificate_for=self.webhook_certificate,
+            certificate_url_prefix=certificate_url_prefix(self.config),
         )
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether a delivery is signed by Microsoft's certificate from the pinned location."""
+        return self.webhook_rejection(body, headers) is None

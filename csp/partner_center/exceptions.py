@@ -58,3 +58,7 @@ class PartnerCenterAuthError(PermanentPartnerCenterError):
         super().__init__(message, code=error, description=error_description)
         self.error = error
         self.error_description = error_description
+
+
+class PartnerCenterNotConnected(PartnerCenterAuthError):
+    """Live mode has no App+User sign-in (nobody connected, or the refresh token was revoked or aged out)."""

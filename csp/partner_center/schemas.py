@@ -32,6 +32,8 @@ class PartnerCenterConfig:
     backoff: float = 0.5
     max_retry_after: float = 60.0
     application_name: str = "CSP Storefront"
+    # None: Microsoft's blob store in live mode, the sandbox's own /cert/ in sandbox mode.
+    webhook_certificate_url_prefix: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("sandbox", "live"):
@@ -62,6 +64,15 @@ class PartnerCenterConfig:
             graph_url=base_url,
             **options,
         )
+
+
+@dataclass(frozen=True)
+class AgreementStatus:
+    """A reseller's Microsoft Partner Agreement status; `code` and `message` say why when it is not signed."""
+
+    signed: bool
+    code: str | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -274,3 +285,14 @@ class WebhookEvent:
     resource_name: str | None
     audit_uri: str | None
     resource_change_utc_date: datetime | None
+
+
+@dataclass(frozen=True)
+class WebhookTestStatus:
+    """Microsoft's record of one test event delivery (validationEvents), for the admin to see it arrived."""
+
+    correlation_id: str
+    status: str
+    callback_url: str | None = None
+    response_code: str | None = None
+    message: str | None = None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from csp.sandbox import graph
 from csp.sandbox.state import DEFAULT_CONFIG, SandboxError
 from csp.sandbox.web import CONTROL, Request, Response, Route, json_response
-from csp.sandbox.webhooks import CERTIFICATE_PATH
+from csp.sandbox.webhooks import CA_PATH, CERTIFICATE_PATH
 
 if TYPE_CHECKING:
     from csp.sandbox.server import SandboxApp
@@ -100,12 +100,16 @@ def get_config(app: SandboxApp, req: Request) -> Response:
 
 
 def set_config(app: SandboxApp, req: Request) -> Response:
-    """Page sizes, order completion delay and base latency; unknown keys are refused."""
+    """Page sizes, order completion delay, base latency and the webhook certificate URL; unknown keys refused."""
     data: dict[str, Any] = req.json_object()
     unknown = set(data) - set(DEFAULT_CONFIG)
     if unknown:
         raise SandboxError(400, f"unknown config keys: {sorted(unknown)}")
     for key, value in data.items():
+        if key == "webhook_certificate_url":
+            if value is not None and not isinstance(value, str):
+                raise SandboxError(400, f"{key} must be a URL or null")
+            continue
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise SandboxError(400, f"{key} must be a non-negative number")
         if key.endswith("page_size") and value < 1:
@@ -115,7 +119,12 @@ def set_config(app: SandboxApp, req: Request) -> Response:
 
 
 def certificate(app: SandboxApp, req: Request) -> Response:
-    return Response(200, app.signer.certificate_pem, {}, "application/x-pem-file")
+    """The signing certificate as Microsoft publishes its own: one DER .cer file."""
+    return Response(200, app.signer.certificate_der, {}, "application/pkix-cert")
+
+
+def ca_certificate(app: SandboxApp, req: Request) -> Response:
+    return Response(200, app.signer.ca_pem, {}, "application/x-pem-file")
 
 
 def routes() -> list[Route]:
@@ -135,4 +144,5 @@ def routes() -> list[Route]:
         Route("GET", "/_sandbox/config", get_config, c, auth=False),
         Route("POST", "/_sandbox/config", set_config, c, auth=False),
         Route("GET", CERTIFICATE_PATH, certificate, c, auth=False),
+        Route("GET", CA_PATH, ca_certificate, c, auth=False),
     ]

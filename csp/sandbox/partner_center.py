@@ -10,9 +10,11 @@ import json
 import re
 import secrets
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from csp.sandbox import webhooks
 from csp.sandbox.state import (
     DISTRIBUTOR_MPN_ID,
     DISTRIBUTOR_NAME,
@@ -347,6 +349,14 @@ def agreement_status(app: SandboxApp, req: Request) -> Response:
                 400,
                 f"MpnId {mpn_id} is invalid or not migrated to Partner Center.",
                 2200,
+            )
+        if not reseller.mpa_signed:
+            # Microsoft answers the MPN ID form of an unsigned account with 2203 (region-aware), not a 200.
+            raise SandboxError(
+                400,
+                f"MpnId {mpn_id} has a Partner Center account but has not signed the Microsoft Partner "
+                "Agreement for this CSP region.",
+                2203,
             )
     else:
         if not GUID_RE.match(tenant_id):
@@ -908,6 +918,47 @@ def delete_webhook(app: SandboxApp, req: Request) -> Response:
     return empty(204)
 
 
+def send_validation_event(app: SandboxApp, req: Request) -> Response:
+    """POST validationEvents: a signed `test-created` event to the registered URL; answers its correlation id."""
+    if not app.state.webhook_registration:
+        raise SandboxError(404, "No webhook registration exists.", 2000)
+    correlation_id = str(uuid.uuid4())
+    record: dict[str, Any] = {
+        "correlationId": correlation_id,
+        "partnerId": DISTRIBUTOR_TENANT_ID,
+        "status": "queued",
+        "callbackUrl": app.state.webhook_registration["WebhookUrl"],
+        "results": [],
+    }
+    app.state.webhook_validations[correlation_id] = record
+
+    def done(status: int | None, error: str | None) -> None:
+        record["status"] = "completed"
+        record["results"].append(
+            {
+                "responseCode": str(status) if status is not None else "",
+                "responseMessage": "",
+                "systemMessage": "Request Successful"
+                if status and 200 <= status < 300
+                else (error or "Failed"),
+                "dateTimeUtc": now_iso(),
+            }
+        )
+
+    uri = f"{req.base_url}/webhooks/v1/registration/validationEvents/{correlation_id}"
+    webhooks.deliver(
+        app.state, app.signer, req.base_url, webhooks.TEST_EVENT, uri, correlation_id, on_done=done
+    )
+    return json_response(200, {"correlationId": correlation_id})
+
+
+def validation_event_status(app: SandboxApp, req: Request, correlation_id: str) -> Response:
+    record = app.state.webhook_validations.get(correlation_id.lower())
+    if record is None:
+        raise SandboxError(404, f"No validation event {correlation_id}.", 2000)
+    return json_response(200, record)
+
+
 def webhook_events(app: SandboxApp, req: Request) -> Response:
     return json_response(200, WEBHOOK_EVENTS)
 
@@ -935,6 +986,10 @@ def routes() -> list[Route]:
         Route("GET", c + "/orders/{order_id}", order_detail, pc),
         Route("GET", c + "/orders/{order_id}/provisioningstatus", order_provisioning, pc),
         Route("GET", "/webhooks/v1/registration/events", webhook_events, pc),
+        Route("POST", "/webhooks/v1/registration/validationEvents", send_validation_event, pc),
+        Route(
+            "GET", "/webhooks/v1/registration/validationEvents/{correlation_id}", validation_event_status, pc
+        ),
         Route("POST", "/webhooks/v1/registration", register_webhook, pc),
         Route("PUT", "/webhooks/v1/registration", update_webhook, pc),
         Route("GET", "/webhooks/v1/registration", get_webhook, pc),

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import secrets
 import time
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
 
+from csp.sandbox.state import DISTRIBUTOR_TENANT_ID as DISTRIBUTOR_TENANT
 from csp.sandbox.state import now_iso
-from csp.sandbox.web import SIGNIN, Request, Response, Route, json_response
+from csp.sandbox.web import SIGNIN, Request, Response, Route, esc, html_response, json_response, page
 
 if TYPE_CHECKING:
     from csp.sandbox.server import SandboxApp
@@ -109,7 +114,7 @@ def token(app: SandboxApp, req: Request, tenant: str) -> Response:
     missing = "The request body must contain the following parameter: '{}'."
     if not grant:
         return aad_error(400, "invalid_request", 900144, missing.format("grant_type"))
-    if grant not in {"client_credentials", "refresh_token"}:
+    if grant not in {"client_credentials", "refresh_token", "authorization_code"}:
         return aad_error(
             400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'."
         )
@@ -119,6 +124,8 @@ def token(app: SandboxApp, req: Request, tenant: str) -> Response:
         text = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."
         return aad_error(401, "invalid_client", 7000218, text)
     refresh = None
+    if grant == "authorization_code":
+        return _redeem_code(app, form, client_id)
     if grant == "refresh_token":
         presented = form.get("refresh_token", "")
         if not presented:
@@ -146,8 +153,154 @@ def token(app: SandboxApp, req: Request, tenant: str) -> Response:
     return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
+# -- authorization code with PKCE: a sign-in page, an MFA step, the code redeemed at the token endpoint ---------
+
+MFA_CODE = "123456"
+CODE_SECONDS = 600
+FLOW_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+def _flow_error(text: str) -> Response:
+    return html_response(400, page("Sign in", f'<p class="error" role="alert">{esc(text)}</p>'))
+
+
+def _hidden(flow: dict[str, str]) -> str:
+    return "".join(f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in flow.items())
+
+
+def _sign_in_form(flow: dict[str, str], error: str = "") -> str:
+    alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
+    return f"""{alert}
+<p>Partner Center sandbox: sign in as the distributor's Admin agent (any email and password).</p>
+<form method="post">{_hidden(flow)}<input type="hidden" name="step" value="password">
+<label for="username">Email</label><input id="username" name="username" type="email" required>
+<label for="password">Password</label><input id="password" name="password" type="password" required>
+<button type="submit">Sign in</button></form>
+<form method="post">{_hidden(flow)}<input type="hidden" name="step" value="cancel">
+<button type="submit">Cancel</button></form>"""
+
+
+def _mfa_form(flow: dict[str, str], username: str, error: str = "") -> str:
+    alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
+    return f"""{alert}
+<p>Enter the code from your authenticator app for {esc(username)} (sandbox: {MFA_CODE}).</p>
+<form method="post">{_hidden(flow)}<input type="hidden" name="step" value="mfa">
+<input type="hidden" name="username" value="{esc(username)}">
+<label for="otc">Code</label><input id="otc" name="otc" inputmode="numeric" autocomplete="one-time-code" required>
+<button type="submit">Verify</button></form>"""
+
+
+def _redirect(uri: str, params: dict[str, str]) -> Response:
+    separator = "&" if urlsplit(uri).query else "?"
+    return Response(302, b"", {"Location": f"{uri}{separator}{urlencode(params)}"}, "text/plain")
+
+
+def authorize(app: SandboxApp, req: Request, tenant: str) -> Response:
+    """GET: the sign-in page for a valid request (code flow, PKCE with S256 required); POST: its steps."""
+    if _resolve(app, tenant) is None:
+        return tenant_not_found(tenant)
+    flow = {k: v for k, v in (req.query if req.method == "GET" else req.form()).items() if k in FLOW_FIELDS}
+    if req.method == "GET" and req.query.get("response_type") != "code":
+        return _flow_error("AADSTS900144: response_type must be 'code'.")
+    if not flow.get("client_id") or urlsplit(flow.get("redirect_uri", "")).scheme not in ("http", "https"):
+        return _flow_error("AADSTS900144: client_id and an http(s) redirect_uri are required.")
+    if flow.get("code_challenge_method") != "S256" or not flow.get("code_challenge"):
+        return _flow_error("AADSTS9002325: Proof Key for Code Exchange (S256) is required.")
+    if req.method == "GET":
+        return html_response(200, page("Sign in to your account", _sign_in_form(flow)))
+    form = req.form()
+    step, username = form.get("step"), form.get("username", "").strip()
+    state = {"state": flow["state"]} if flow.get("state") else {}
+    if step == "cancel":
+        return _redirect(
+            flow["redirect_uri"],
+            {
+                "error": "access_denied",
+                "error_description": "AADSTS65004: User declined to consent.",
+                **state,
+            },
+        )
+    if step == "password":
+        if "@" not in username or not form.get("password"):
+            return html_response(
+                200, page("Sign in to your account", _sign_in_form(flow, "Enter your email and password."))
+            )
+        return html_response(200, page("Verify your identity", _mfa_form(flow, username)))
+    if step == "mfa" and "@" in username:
+        if form.get("otc", "").strip() != MFA_CODE:
+            return html_response(
+                200, page("Verify your identity", _mfa_form(flow, username, "That code is not right."))
+            )
+        code = secrets.token_urlsafe(24)
+        with app.state.lock:
+            app.state.auth_codes[code] = {**flow, "username": username, "expires": time.time() + CODE_SECONDS}
+        return _redirect(flow["redirect_uri"], {"code": code, **state})
+    return _flow_error("AADSTS90014: the sign-in form is incomplete.")
+
+
+def _id_token(claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'typ': 'JWT', 'alg': 'none'})}.{part(claims)}."
+
+
+def _redeem_code(app: SandboxApp, form: dict[str, str], client_id: str) -> Response:
+    """The code once, for the same client and redirect URI, with the verifier whose S256 is the challenge."""
+    with app.state.lock:
+        grant = app.state.auth_codes.pop(form.get("code", ""), None)
+    if grant is None or grant["expires"] < time.time():
+        return aad_error(
+            400, "invalid_grant", 70008, "The provided authorization code is invalid or has expired."
+        )
+    if grant["client_id"] != client_id or grant["redirect_uri"] != form.get("redirect_uri"):
+        return aad_error(
+            400, "invalid_grant", 50148, "The redirect URI or client does not match the request."
+        )
+    verifier = form.get("code_verifier", "")
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    if not verifier or challenge != grant["code_challenge"]:
+        return aad_error(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge.")
+    with app.state.lock:
+        access, refresh = app.state.issue_tokens()
+    now = int(time.time())
+    username = grant["username"]
+    claims = {
+        "aud": client_id,
+        "iss": f"https://login.microsoftonline.com/{DISTRIBUTOR_TENANT}/v2.0",
+        "tid": DISTRIBUTOR_TENANT,
+        "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, username)),
+        "preferred_username": username,
+        "name": username.split("@")[0].replace(".", " ").title(),
+        "nonce": grant.get("nonce", ""),
+        "amr": ["pwd", "mfa"],
+        "iat": now,
+        "exp": now + 3600,
+    }
+    body = {
+        "token_type": "Bearer",
+        "scope": grant.get("scope", ""),
+        "expires_in": 3600,
+        "ext_expires_in": 3600,
+        "access_token": access,
+        "refresh_token": refresh,
+        "id_token": _id_token(claims),
+    }
+    return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
 def routes() -> list[Route]:
     return [
+        Route("GET", "/{tenant}/oauth2/v2.0/authorize", authorize, SIGNIN, auth=False),
+        Route("POST", "/{tenant}/oauth2/v2.0/authorize", authorize, SIGNIN, auth=False),
         Route("GET", "/{tenant}/.well-known/openid-configuration", discovery, SIGNIN, auth=False),
         Route("GET", "/{tenant}/v2.0/.well-known/openid-configuration", discovery_v2, SIGNIN, auth=False),
         Route("POST", "/{tenant}/oauth2/token", token, SIGNIN, auth=False),

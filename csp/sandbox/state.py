@@ -127,6 +127,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "customers_max_page_size": 500,
     "order_completion_seconds": 0.0,
     "base_latency_ms": 0,
+    "webhook_certificate_url": None,
 }
 FAULT_KINDS = ("reset", "throttle", "fail", "malformed", "timeout")
 
@@ -150,6 +151,8 @@ class SandboxState:
         # Issued tokens survive a reset so running clients keep working across test cases.
         self.tokens: dict[str, float] = {}
         self.refresh_tokens: set[str] = set()
+        # Authorization codes from the sign-in page, single use, kept across resets like the tokens.
+        self.auth_codes: dict[str, dict[str, Any]] = {}
         self.reset()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -169,6 +172,7 @@ class SandboxState:
             self.gdap: dict[str, dict[str, Any]] = {}
             self.webhook_registration: dict[str, Any] | None = None
             self.webhook_deliveries: list[dict[str, Any]] = []
+            self.webhook_validations: dict[str, dict[str, Any]] = {}
             self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
             self.request_counts: Counter[str] = Counter()
             self.request_log: deque[dict[str, Any]] = deque(maxlen=1000)

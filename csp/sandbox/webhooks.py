@@ -1,7 +1,9 @@
-"""Signed Partner Center webhook deliveries: key and self-signed certificate made at start, a thread per send.
+"""Signed Partner Center webhook deliveries: a CA and a signing certificate made at start, a thread per send.
 
-Microsoft signs the raw body with RSA PKCS#1 v1.5 / SHA-256 and names the certificate by URL; the sandbox
-serves its certificate at /_sandbox/webhook-certificate.pem so receivers can verify exactly as in production.
+Microsoft signs the raw body with RSA PKCS#1 v1.5 / SHA-256 and names its certificate (O=Microsoft Corporation,
+chained to a public root) by URL on its blob store. The sandbox does the same with its own CA: the signing
+certificate is served at /cert/partner-center-sandbox.cer (the URL it names is configurable, so tests can make
+it name another place) and the CA at /_sandbox/ca.pem, which the storefront trusts in sandbox mode only.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,28 +28,75 @@ from csp.sandbox.state import now_iso
 if TYPE_CHECKING:
     from csp.sandbox.state import SandboxState
 
-CERTIFICATE_PATH = "/_sandbox/webhook-certificate.pem"
+CERTIFICATE_PATH = "/cert/partner-center-sandbox.cer"
+CA_PATH = "/_sandbox/ca.pem"
 DELIVERY_TIMEOUT_SECONDS = 5.0
+TEST_EVENT = "test-created"
+
+
+def _ca_certificate(key: rsa.RSAPrivateKey, now: datetime) -> x509.Certificate:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Partner Center Sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Partner Center Sandbox Root CA"),
+        ]
+    )
+    usage = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
 
 
 class WebhookSigner:
-    """An RSA key with a self-signed certificate, generated once per sandbox server."""
+    """A sandbox CA and an RSA signing certificate it issued to "Microsoft Corporation", made once per server."""
 
     def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Partner Center sandbox webhook signing")])
         now = datetime.now(UTC)
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ca_certificate = _ca_certificate(ca_key, now)
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Microsoft Corporation"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Partner Center sandbox webhook signing"),
+            ]
+        )
         self.certificate = (
             x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
+            .subject_name(subject)
+            .issuer_name(self.ca_certificate.subject)
             .public_key(self.key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1))
             .not_valid_after(now + timedelta(days=365))
-            .sign(self.key, hashes.SHA256())
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
         )
         self.certificate_pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        self.certificate_der = self.certificate.public_bytes(serialization.Encoding.DER)
+        self.ca_pem = self.ca_certificate.public_bytes(serialization.Encoding.PEM)
 
     def sign(self, body: bytes) -> str:
         signature = self.key.sign(body, padding.PKCS1v15(), hashes.SHA256())
@@ -64,14 +114,27 @@ def event_body(event: str, resource_uri: str, resource_name: str, audit_uri: str
     return json.dumps(payload).encode()
 
 
+def certificate_url(state: SandboxState, base_url: str) -> str:
+    """The X-MS-Certificate-Url the sandbox names: its own /cert/ file unless configured otherwise."""
+    return str(state.config.get("webhook_certificate_url") or base_url + CERTIFICATE_PATH)
+
+
 def deliver(
-    state: SandboxState, signer: WebhookSigner, base_url: str, event: str, uri: str, name: str
-) -> None:
-    """Send the event in the background if a registration asks for it; the outcome is kept in state."""
+    state: SandboxState,
+    signer: WebhookSigner,
+    base_url: str,
+    event: str,
+    uri: str,
+    name: str,
+    *,
+    on_done: Callable[[int | None, str | None], None] | None = None,
+) -> bool:
+    """Send the event in the background if a registration asks for it (a test event always goes); the outcome
+    is kept in state. False when nothing was sent."""
     with state.lock:
         registration = state.webhook_registration
-        if not registration or event not in registration.get("WebhookEvents", []):
-            return
+        if not registration or (event != TEST_EVENT and event not in registration.get("WebhookEvents", [])):
+            return False
         url = registration["WebhookUrl"]
         body = event_body(event, uri, name)
         record: dict[str, Any] = {
@@ -88,7 +151,7 @@ def deliver(
     headers = {
         "Content-Type": "application/json",
         "Authorization": f"Signature {signer.sign(body)}",
-        "x-ms-certificate-url": base_url + CERTIFICATE_PATH,
+        "x-ms-certificate-url": certificate_url(state, base_url),
         "x-ms-signature-algorithm": "rsa-sha256",
         "MS-CorrelationId": str(uuid.uuid4()),
         "MS-RequestId": str(uuid.uuid4()),
@@ -108,5 +171,8 @@ def deliver(
             record["http_status"] = status
             record["error"] = error
             record["status"] = "delivered" if status is not None and 200 <= status < 300 else "failed"
+            if on_done is not None:
+                on_done(status, error)
 
     threading.Thread(target=send, name="sandbox-webhook", daemon=True).start()
+    return True

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView as BaseAPIView
 
 from billing import selectors as billing_selectors
-from csp import gdap
+from csp import connect, gdap
 from csp import selectors as csp_selectors
 from csp import services as csp_services
 from csp.errors import InvalidInput
@@ -76,6 +76,14 @@ class APIView(BaseAPIView):
 
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+
+
+class MicrosoftRequiredMixin:
+    """Endpoints that ask Microsoft answer `partner_center_unavailable` (503) at once while ordering is paused."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        connect.ordering_require()
 
 
 class OrganizationMixin:
@@ -193,7 +201,7 @@ class EndCustomerDetailView(OrganizationMixin, APIView):
 # Lookups -----------------------------------------------------------------------------------------------------
 
 
-class DomainCheckView(OrganizationMixin, APIView):
+class DomainCheckView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     throttle_classes = [LookupRateThrottle]
 
     @extend_schema(
@@ -222,7 +230,7 @@ class DomainCheckView(OrganizationMixin, APIView):
         return Response(s.DomainCheckSerializer(check).data)
 
 
-class MpnValidationView(OrganizationMixin, APIView):
+class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     throttle_classes = [LookupRateThrottle]
 
     @extend_schema(
@@ -245,7 +253,7 @@ class MpnValidationView(OrganizationMixin, APIView):
 # Tenant authorizations ---------------------------------------------------------------------------------------
 
 
-class AuthorizationCreateView(OrganizationMixin, APIView):
+class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     @extend_schema(
         operation_id="authorizations_create",
         tags=["authorizations"],
@@ -298,7 +306,7 @@ class AuthorizationDetailView(OrganizationMixin, APIView):
         return Response(s.AuthorizationSerializer(authorization).data)
 
 
-class AuthorizationVerifyView(OrganizationMixin, APIView):
+class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     @extend_schema(
         operation_id="authorizations_verify",
         parameters=[id_parameter("authorization_id", "An authorization id.")],
@@ -439,7 +447,7 @@ def _idempotency_key(request) -> str:
     return key
 
 
-class OrderCreateView(OrganizationMixin, APIView):
+class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     @extend_schema(
         operation_id="orders_create",
         tags=["orders"],

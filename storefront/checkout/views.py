@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csp import notifications, polling
+from csp import connect, notifications, polling
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.models import TenantAuthorization
@@ -30,6 +30,24 @@ def _buyer_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         if request.user.organization_id is None:
             raise PermissionDenied("Distributor staff order through Django admin, not the storefront.")
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _microsoft_required(view):
+    """Live mode without a Partner Center connection: say ordering is paused before anything is asked of
+    Microsoft or changed (the draft and what the buyer typed stay as they were)."""
+
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        try:
+            connect.ordering_require()
+        except connect.OrderingPaused as paused:
+            if request.headers.get("HX-Request"):
+                return HttpResponse(f'<p class="error" role="alert">{paused.message}</p>')
+            return render(request, "checkout/paused.html", {"message": paused.message}, status=503)
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -177,6 +195,7 @@ def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
 
 
 @_buyer_required
+@_microsoft_required
 @require_http_methods(["GET", "POST"])
 def service_details(request: HttpRequest) -> HttpResponse:
     """Service Details: domain prefix, existing tenant, MPN ID, authorization and the Checkout button."""
@@ -203,6 +222,7 @@ def service_details(request: HttpRequest) -> HttpResponse:
 
 
 @_buyer_required
+@_microsoft_required
 @require_POST
 def service_details_check(request: HttpRequest) -> HttpResponse:
     """htmx: one field changed (prefix typed, MPN ID left, box ticked); answers with every region that changes."""
@@ -233,6 +253,7 @@ def _regions_after_authorization(
 
 
 @_buyer_required
+@_microsoft_required
 @require_POST
 def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpResponse:
     """The Verify Authorization dialog: resolves the default domain and asks Microsoft."""
@@ -284,6 +305,7 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
 
 
 @_buyer_required
+@_microsoft_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest) -> HttpResponse:
     """Review: lines, totals, tenant, partner of record, Microsoft Customer Agreement and Place order."""

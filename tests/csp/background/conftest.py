@@ -81,7 +81,7 @@ def no_retry_sleep(request):
     from csp.connection import partner_center
 
     client = partner_center()
-    original = client._sleep
-    client._sleep = lambda seconds: None
+    original = client.retry_policy.sleeper
+    client.retry_policy.sleeper = lambda seconds: None
     yield
-    client._sleep = original
+    client.retry_policy.sleeper = original

@@ -127,3 +127,49 @@ def test_sandbox_acceptance_webhook_reaches_the_receiver(
     assert delivery.signature_valid
     contoso_pending.refresh_from_db()
     assert contoso_pending.status == TenantAuthorization.Status.VERIFIED
+
+
+def test_a_delivery_naming_a_certificate_outside_the_pinned_location_is_refused_with_the_reason(
+    client, sandbox, signed_delivery
+):
+    body, headers = signed_delivery(ACCEPTED, f"{sandbox.url}/v1/customers/{CONTOSO_TENANT}", CONTOSO_TENANT)
+    elsewhere = {**headers, "x-ms-certificate-url": f"{sandbox.url}/_sandbox/ca.pem"}
+    weak = {**headers, "x-ms-signature-algorithm": "rsa-sha1"}
+
+    assert post(client, body, elsewhere).status_code == 401
+    assert post(client, body, weak).status_code == 401
+
+    first, second = WebhookDelivery.objects.order_by("pk")
+    assert f"The certificate URL is not under {sandbox.url}/cert/." in first.result
+    assert "The signature algorithm is not rsa-sha256." in second.result
+
+
+def test_admin_sends_microsofts_test_event_and_sees_it_arrive(
+    client, sandbox, staff_user, eager_worker, django_capture_on_commit_callbacks
+):
+    from tests.csp.conftest import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    try:
+        client.force_login(staff_user)
+        page = reverse("admin:csp_partnercenterconnection_changelist")
+        # the sandbox delivers to a local receiver; the test hands what arrived to the storefront's endpoint
+        from csp.connection import partner_center
+
+        partner_center().register_webhook(receiver.url, ["test-created"])
+        answer = client.post(reverse("admin:csp_partnercenterconnection_test_event"), follow=True)
+        assert "Microsoft is sending a test-created event" in answer.content.decode()
+        headers, raw, event = receiver.next()
+    finally:
+        receiver.close()
+    assert event["EventName"] == "test-created"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, raw, dict(headers)).status_code == 200
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.event_name, delivery.status) == ("test-created", WebhookDelivery.Status.PROCESSED)
+    assert "test event arrived" in delivery.result
+    assert (
+        "Microsoft&#x27;s test event arrived and its signature is valid" in client.get(page).content.decode()
+    )

@@ -15,6 +15,7 @@ from csp.partner_center import (
     PartnerCenterAuthError,
     PartnerCenterClient,
     PartnerCenterConfig,
+    PartnerCenterNotConnected,
     SandboxTokenProvider,
     TransientPartnerCenterError,
 )
@@ -143,29 +144,95 @@ def test_app_plus_user_invalidate_forces_a_refresh(mocked):
     assert endpoint.forms[1]["refresh_token"] == "rt-rolled-1"
 
 
-def test_app_only_uses_client_credentials_with_microsofts_resource_scopes(mocked):
+def test_live_mode_without_a_connection_never_falls_back_to_app_only_for_partner_center(mocked):
     endpoint = TokenEndpoint(
         [
-            (200, {"token_type": "Bearer", "expires_in": 3600, "access_token": "at-app-pc"}),
             (200, {"token_type": "Bearer", "expires_in": 3600, "access_token": "at-app-graph"}),
-            (200, {"token_type": "Bearer", "expires_in": 3600, "access_token": "at-app-pc-2"}),
+            (200, {"token_type": "Bearer", "expires_in": 3600, "access_token": "at-app-pc"}),
         ]
     )
     mock_sovereign_sign_in(mocked, endpoint)
     provider = MsalTokenProvider(live_config(api_url="https://pc.example-sovereign.test"))
 
-    assert provider.token("partner_center") == "at-app-pc"
-    assert provider.token("partner_center") == "at-app-pc"
+    with pytest.raises(PartnerCenterNotConnected) as info:
+        provider.token("partner_center")
+    assert "connect it in admin" in info.value.message
+    assert endpoint.forms == []
+    assert provider.app_plus_user is False
+    # Graph's GDAP application permission is documented, and the health check asks for app-only on purpose.
     assert provider.token("graph") == "at-app-graph"
-    provider.invalidate("partner_center")
-    assert provider.token("partner_center") == "at-app-pc-2"
+    assert provider.app_only_token("partner_center") == "at-app-pc"
 
-    assert [f["grant_type"] for f in endpoint.forms] == ["client_credentials"] * 3
+    assert [f["grant_type"] for f in endpoint.forms] == ["client_credentials"] * 2
     assert [f["scope"] for f in endpoint.forms] == [
-        "https://api.partnercenter.microsoft.com/.default",
         "https://graph.microsoft.com/.default",
         "https://api.partnercenter.microsoft.com/.default",
     ]
+
+
+def _id_token(claims: dict) -> str:
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.sig"
+
+
+def test_connecting_runs_the_authorization_code_flow_with_pkce_through_msal(mocked):
+    endpoint = TokenEndpoint([])
+    mock_sovereign_sign_in(mocked, endpoint)
+    store = InMemoryTokenCacheStore()
+    provider = MsalTokenProvider(live_config(), cache_store=store)
+    redirect_uri = "https://shop.example/admin/csp/partnercenterconnection/callback/"
+
+    flow = provider.connect_start(redirect_uri=redirect_uri)
+
+    query = {k: v[0] for k, v in parse_qs(urlsplit(flow["auth_uri"]).query).items()}
+    assert flow["auth_uri"].startswith(f"{AUTHORITY}/oauth2/v2.0/authorize?")
+    assert query["response_type"] == "code"
+    assert query["redirect_uri"] == redirect_uri
+    assert query["code_challenge_method"] == "S256"
+    assert PC_DELEGATED in query["scope"].split() and "offline_access" in query["scope"].split()
+    claims = {
+        "aud": "app-id",
+        "iss": f"{AUTHORITY}/v2.0",
+        "tid": DISTRIBUTOR_TENANT_ID,
+        "oid": "admin-agent-oid",
+        "preferred_username": "agent@northwind.example",
+        "name": "Admin Agent",
+        "nonce": query["nonce"],  # msal sends a hash of the flow's nonce and checks the ID token carries it
+        "amr": ["pwd", "mfa"],
+        "iat": 1_900_000_000 - 60,
+        "exp": 4_000_000_000,
+    }
+    endpoint.replies.append(
+        (200, user_token("at-pc-1", "rt-consented", PC_DELEGATED)[1] | {"id_token": _id_token(claims)})
+    )
+
+    account = provider.connect_finish(flow=flow, response={"code": "the-code", "state": query["state"]})
+
+    assert (account.username, account.name, account.mfa) == ("agent@northwind.example", "Admin Agent", True)
+    [form] = endpoint.forms
+    assert form["grant_type"] == "authorization_code"
+    assert form["code"] == "the-code"
+    assert form["redirect_uri"] == redirect_uri
+    assert form["code_verifier"] == flow["code_verifier"]
+    assert "rt-consented" in store.data
+    assert provider.app_plus_user is True
+    assert provider.token("partner_center") == "at-pc-1"  # from the cache: no second request
+    assert len(endpoint.forms) == 1
+
+
+def test_a_sign_in_answer_with_another_state_is_refused(mocked):
+    mocked.get(
+        f"{AUTHORITY}/v2.0/.well-known/openid-configuration",
+        json={"authorization_endpoint": f"{AUTHORITY}/oauth2/v2.0/authorize", "token_endpoint": TOKEN_URL},
+    )
+    provider = MsalTokenProvider(live_config())
+    flow = provider.connect_start(redirect_uri="https://shop.example/callback/")
+
+    with pytest.raises(PartnerCenterAuthError) as info:
+        provider.connect_finish(flow=flow, response={"code": "c", "state": "forged"})
+    assert info.value.error == "state_mismatch"
 
 
 def test_msal_error_becomes_a_permanent_auth_error(mocked):

@@ -59,7 +59,31 @@ def test_every_call_sends_microsoft_headers(client, mocked):
     assert headers["MS-RequestId"] != headers["MS-CorrelationId"]
     assert headers["X-Locale"] == "en-US"
     assert headers["MS-PartnerCenter-Application"] == "CSP Storefront tests"
+    assert headers["MS-Contract-Version"] == "v1"
     assert "Content-Type" not in headers
+
+
+def test_graph_and_sign_in_discovery_get_no_partner_center_contract_version(client, mocked):
+    mocked.get(
+        f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships/r1",
+        json={"id": "r1", "status": "active"},
+    )
+    mocked.get(
+        f"{LOGIN}/contoso.onmicrosoft.com/.well-known/openid-configuration",
+        json={"issuer": f"https://sts.windows.net/{FABRIKAM_TENANT}/"},
+    )
+
+    client.get_gdap_relationship("r1")
+    client.tenant_id_for_domain("contoso.onmicrosoft.com")
+
+    assert ["MS-Contract-Version" in call.request.headers for call in mocked.calls] == [False, False]
+
+
+@pytest.mark.parametrize("prefix", ["con-toso", "-", "contoso.com", "a" * 28, ""])
+def test_domain_availability_follows_the_forms_prefix_rule(client, mocked, prefix):
+    with pytest.raises(ValueError):
+        client.domain_availability(prefix)
+    assert client.call_count == 0
 
 
 def test_each_logical_call_gets_fresh_request_and_correlation_ids(client, mocked):
@@ -273,6 +297,21 @@ def test_agreement_not_signed_codes_answer_false(client, mocked, code):
     mocked.get(f"{API}/v1/compliance/csp/agreementstatus", status=400, json=payload)
 
     assert client.agreement_signed(mpn_id="3456789") is False
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [(2201, "another CSP region"), (2203, "not signed the Microsoft Partner Agreement for this CSP region")],
+)
+def test_agreement_status_by_mpn_id_says_why_in_the_region_codes(client, mocked, code, words):
+    payload = load("agreement_status_not_signed_2203.json") | {"code": code}
+    mocked.get(f"{API}/v1/compliance/csp/agreementstatus", status=400, json=payload)
+
+    status = client.agreement_status(mpn_id="3456789")
+
+    assert (status.signed, status.code) == (False, str(code))
+    assert words in status.message
+    assert query(mocked) == {"mpnId": ["3456789"]}
 
 
 def test_agreement_status_other_400_raises_with_code(client, mocked):

@@ -1,4 +1,5 @@
-"""Webhook deliveries: signatures checked with a locally generated key and certificate, and parsing."""
+"""Webhook deliveries as Microsoft signs them: a pinned certificate URL, a certificate issued to Microsoft
+Corporation that chains to a trusted root, rsa-sha256 over the raw body; and parsing."""
 
 from __future__ import annotations
 
@@ -7,50 +8,121 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from csp.partner_center import (
     PartnerCenterClient,
     PartnerCenterConfig,
     PermanentPartnerCenterError,
+    certificate_check,
     parse_webhook_event,
-    verify_webhook_signature,
+    webhook_rejection,
 )
 
-from .helpers import FIXTURES, load
+from .helpers import API, FIXTURES, FakeTokens, load
 
-CERT_URL = "https://api.partnercenter.microsoft.com/webhooks/v1/certificate/signing.cer"
-LIVE_HOSTS = ["*.microsoft.com"]
+PREFIX = "https://3psostorageacct.blob.core.windows.net/cert/"
+CERT_URL = PREFIX + "partner-center-signing.cer"
 BODY = (FIXTURES / "webhook_event.json").read_bytes()
+NOW = datetime.now(UTC)
 
 
-def make_certificate(key, *, not_before: datetime, not_after: datetime) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api.partnercenter.microsoft.com")])
-    certificate = (
+def _name(organization: str, common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _ca(key, name: x509.Name, *, issuer_key=None, issuer_name=None) -> x509.Certificate:
+    usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(issuer_name or name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
+        .not_valid_before(NOW - timedelta(days=10))
+        .not_valid_after(NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(issuer_key or key, hashes.SHA256())
     )
-    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+class Pki:
+    """A root, an intermediate and a signing key, like Microsoft's chain but made here."""
+
+    def __init__(self) -> None:
+        self.root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.root = _ca(self.root_key, _name("Test Root Authority", "Test Root CA"))
+        self.intermediate_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.intermediate = _ca(
+            self.intermediate_key,
+            _name("Test Root Authority", "Test Issuing CA"),
+            issuer_key=self.root_key,
+            issuer_name=self.root.subject,
+        )
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def leaf(
+        self,
+        *,
+        organization: str = "Microsoft Corporation",
+        key=None,
+        issuer: str = "root",
+        not_before: datetime = NOW - timedelta(days=1),
+        not_after: datetime = NOW + timedelta(days=30),
+        issuer_url: str | None = None,
+    ) -> x509.Certificate:
+        issuer_key, issuer_cert = (
+            (self.root_key, self.root) if issuer == "root" else (self.intermediate_key, self.intermediate)
+        )
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(organization, "partner center webhook signing"))
+            .issuer_name(issuer_cert.subject)
+            .public_key((key or self.key).public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
+        )
+        if issuer_url:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.CA_ISSUERS,
+                            x509.UniformResourceIdentifier(issuer_url),
+                        )
+                    ]
+                ),
+                critical=False,
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
 
 
 @pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def pki() -> Pki:
+    return Pki()
 
 
-@pytest.fixture(scope="module")
-def certificate(key) -> bytes:
-    now = datetime.now(UTC)
-    return make_certificate(key, not_before=now - timedelta(days=1), not_after=now + timedelta(days=30))
+def der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def pem(*certificates: x509.Certificate) -> bytes:
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
 
 
 def sign(key, body: bytes) -> str:
@@ -58,144 +130,255 @@ def sign(key, body: bytes) -> str:
 
 
 def signed_headers(key, body: bytes = BODY, url: str = CERT_URL) -> dict[str, str]:
-    return {"Authorization": f"Signature {sign(key, body)}", "x-ms-certificate-url": url}
+    return {
+        "Authorization": f"Signature {sign(key, body)}",
+        "X-MS-Certificate-Url": url,
+        "X-MS-Signature-Algorithm": "rsa-sha256",
+    }
 
 
-class CertificateServer:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.fetched: list[str] = []
+class CertificateStore:
+    """Plays the certificate host: records what was fetched, checks with the test root."""
 
-    def __call__(self, url: str) -> bytes:
+    def __init__(self, pki: Pki, data: bytes) -> None:
+        self.pki, self.data, self.fetched = pki, data, []
+
+    def __call__(self, url: str) -> x509.Certificate:
         self.fetched.append(url)
-        return self.data
+        return certificate_check(self.data, trusted=[self.pki.root])
 
 
-def verify(body: bytes, headers, certificate: bytes, hosts=LIVE_HOSTS, **options) -> bool:
-    return verify_webhook_signature(
-        body,
-        headers,
-        fetch_certificate=CertificateServer(certificate),
-        allowed_certificate_hosts=hosts,
-        **options,
+def why(pki: Pki, body: bytes, headers, data: bytes | None = None) -> str | None:
+    store = CertificateStore(pki, data if data is not None else der(pki.leaf()))
+    return webhook_rejection(body, headers, certificate_for=store, certificate_url_prefix=PREFIX)
+
+
+def test_a_delivery_signed_by_microsofts_certificate_is_accepted(pki):
+    assert why(pki, BODY, signed_headers(pki.key)) is None
+
+
+def test_header_names_are_case_insensitive(pki):
+    headers = {key.lower(): value for key, value in signed_headers(pki.key).items()}
+
+    assert why(pki, BODY, headers) is None
+
+
+def test_pem_files_carrying_the_intermediate_are_accepted(pki):
+    data = pem(pki.leaf(issuer="intermediate"), pki.intermediate)
+
+    assert why(pki, BODY, signed_headers(pki.key), data) is None
+
+
+def test_the_intermediate_is_fetched_from_the_issuer_url_the_certificate_names(pki):
+    issuer_url = "http://www.microsoft.com/pkiops/certs/test-issuing-ca.crt"
+    leaf = pki.leaf(issuer="intermediate", issuer_url=issuer_url)
+    fetched: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return der(pki.intermediate)
+
+    assert certificate_check(der(leaf), trusted=[pki.root], fetch=fetch) == leaf
+    assert fetched == [issuer_url]
+
+
+def test_a_certificate_without_a_path_to_a_trusted_root_is_rejected(pki):
+    other = Pki()
+
+    assert "does not chain to a trusted root" in why(pki, BODY, signed_headers(other.key), der(other.leaf()))
+    assert "does not chain" in why(pki, BODY, signed_headers(pki.key), der(pki.leaf(issuer="intermediate")))
+
+
+def test_a_self_signed_microsoft_corporation_certificate_is_rejected(pki):
+    name = _name("Microsoft Corporation", "partner center webhook signing")
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(pki.key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=1))
+        .sign(pki.key, hashes.SHA256())
+    )
+
+    assert "does not chain" in why(pki, BODY, signed_headers(pki.key), der(forged))
+
+
+def test_a_certificate_issued_to_another_organisation_is_rejected(pki):
+    data = der(pki.leaf(organization="Contoso Ltd"))
+
+    assert why(pki, BODY, signed_headers(pki.key), data) == (
+        "The signing certificate is not issued to Microsoft Corporation."
     )
 
 
-def test_valid_signature_from_a_microsoft_host_is_accepted(key, certificate):
-    assert verify(BODY, signed_headers(key), certificate) is True
+@pytest.mark.parametrize(
+    ("not_before", "not_after"),
+    [
+        (NOW - timedelta(days=60), NOW - timedelta(days=1)),
+        (NOW + timedelta(days=1), NOW + timedelta(days=60)),
+    ],
+)
+def test_a_certificate_not_valid_now_is_rejected(pki, not_before, not_after):
+    data = der(pki.leaf(not_before=not_before, not_after=not_after))
+
+    assert "not valid at this time" in why(pki, BODY, signed_headers(pki.key), data)
 
 
-def test_header_names_are_case_insensitive(key, certificate):
-    headers = {"authorization": signed_headers(key)["Authorization"], "X-MS-Certificate-Url": CERT_URL}
-
-    assert verify(BODY, headers, certificate) is True
-
-
-def test_der_certificates_are_accepted(key, certificate):
-    der = x509.load_pem_x509_certificate(certificate).public_bytes(serialization.Encoding.DER)
-
-    assert verify(BODY, signed_headers(key), der) is True
-
-
-def test_forged_body_is_rejected(key, certificate):
+def test_forged_body_is_rejected(pki):
     forged = BODY.replace(b"indirect-reseller", b"granular-admin")
 
-    assert verify(forged, signed_headers(key), certificate) is False
+    assert why(pki, forged, signed_headers(pki.key)) == "The signature does not match the body."
 
 
-def test_signature_from_another_key_is_rejected(certificate):
+def test_signature_from_another_key_is_rejected(pki):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
-    assert verify(BODY, signed_headers(other), certificate) is False
+    assert why(pki, BODY, signed_headers(other)) == "The signature does not match the body."
+
+
+@pytest.mark.parametrize("algorithm", [None, "", "rsa-sha1", "hmac-sha256"])
+def test_any_other_signature_algorithm_is_rejected(pki, algorithm):
+    headers = signed_headers(pki.key)
+    if algorithm is None:
+        del headers["X-MS-Signature-Algorithm"]
+    else:
+        headers["X-MS-Signature-Algorithm"] = algorithm
+
+    assert why(pki, BODY, headers) == "The signature algorithm is not rsa-sha256."
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "https://evil.example/cert.cer",
-        "https://microsoft.com.evil.example/cert.cer",
-        "https://api.partnercenter.microsoft.com@evil.example/cert.cer",
-        "http://api.partnercenter.microsoft.com/cert.cer",
+        "https://evil.example/cert/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net.evil.example/cert/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net@evil.example/cert/signing.cer",
+        "https://x@3psostorageacct.blob.core.windows.net/cert/signing.cer",
+        "http://3psostorageacct.blob.core.windows.net/cert/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net:8443/cert/signing.cer",
+        "https://otheraccount.blob.core.windows.net/cert/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net/other/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net/cert/../other/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net/cert/sub/signing.cer",
+        "https://3psostorageacct.blob.core.windows.net/cert/signing.pem",
+        "https://3psostorageacct.blob.core.windows.net/cert/signing.cer?sig=x",
+        "https://3psostorageacct.blob.core.windows.net/cert/",
+        "https://api.partnercenter.microsoft.com/webhooks/v1/certificate/signing.cer",
         "file:///etc/passwd",
+        "",
     ],
 )
-def test_certificate_from_a_host_that_is_not_allowed_is_rejected_without_fetching(key, certificate, url):
-    server = CertificateServer(certificate)
+def test_a_certificate_url_outside_the_pinned_location_is_rejected_without_fetching(pki, url):
+    store = CertificateStore(pki, der(pki.leaf()))
 
-    result = verify_webhook_signature(
-        BODY, signed_headers(key, url=url), fetch_certificate=server, allowed_certificate_hosts=LIVE_HOSTS
+    rejection = webhook_rejection(
+        BODY, signed_headers(pki.key, url=url), certificate_for=store, certificate_url_prefix=PREFIX
     )
 
-    assert result is False
-    assert server.fetched == []
-
-
-@pytest.mark.parametrize("missing", ["Authorization", "x-ms-certificate-url"])
-def test_missing_header_is_rejected(key, certificate, missing):
-    headers = signed_headers(key)
-    del headers[missing]
-
-    assert verify(BODY, headers, certificate) is False
+    assert rejection == f"The certificate URL is not under {PREFIX}."
+    assert store.fetched == []
 
 
 @pytest.mark.parametrize("authorization", ["Bearer abc", "Signature", "Signature not-base64!!", ""])
-def test_malformed_authorization_is_rejected(certificate, authorization):
-    headers = {"Authorization": authorization, "x-ms-certificate-url": CERT_URL}
+def test_malformed_authorization_is_rejected(pki, authorization):
+    headers = {**signed_headers(pki.key), "Authorization": authorization}
 
-    assert verify(BODY, headers, certificate) is False
-
-
-def test_expired_certificate_is_rejected(key):
-    now = datetime.now(UTC)
-    expired = make_certificate(key, not_before=now - timedelta(days=60), not_after=now - timedelta(days=1))
-
-    assert verify(BODY, signed_headers(key), expired) is False
+    assert why(pki, BODY, headers) is not None
 
 
-def test_unreadable_certificate_or_failed_fetch_is_rejected(key):
-    def failing(url: str) -> bytes:
+def test_unreadable_certificate_or_failed_fetch_is_rejected(pki):
+    def failing(url: str) -> x509.Certificate:
         raise PermanentPartnerCenterError("404")
 
-    assert verify(BODY, signed_headers(key), b"not a certificate") is False
-    assert (
-        verify_webhook_signature(
-            BODY, signed_headers(key), fetch_certificate=failing, allowed_certificate_hosts=LIVE_HOSTS
-        )
-        is False
+    assert why(pki, BODY, signed_headers(pki.key), b"not a certificate") == (
+        "The signing certificate could not be read."
+    )
+    assert "could not be fetched" in webhook_rejection(
+        BODY, signed_headers(pki.key), certificate_for=failing, certificate_url_prefix=PREFIX
     )
 
 
-def test_non_rsa_certificate_is_rejected(key):
+def test_non_rsa_certificate_is_rejected(pki):
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    ec_certificate = make_certificate(
-        ec_key, not_before=now - timedelta(days=1), not_after=now + timedelta(days=1)
+
+    assert why(pki, BODY, signed_headers(pki.key), der(pki.leaf(key=ec_key))) == (
+        "The signing certificate has no RSA key."
     )
 
-    assert verify(BODY, signed_headers(key), ec_certificate) is False
+
+@pytest.fixture
+def live_client(pki, tmp_path) -> PartnerCenterClient:
+    """A live-mode client whose CA bundle (as for every other call) holds the test root."""
+    bundle = tmp_path / "ca-bundle.pem"
+    bundle.write_bytes(pem(pki.root))
+    session = requests.Session()
+    session.verify = str(bundle)
+    config = PartnerCenterConfig(mode="live", tenant_id="t", client_id="c", client_secret="s")
+    return PartnerCenterClient(config, token_provider=FakeTokens(), session=session)
 
 
-def test_sandbox_client_trusts_only_the_sandbox_host_over_http(key, certificate, mocked):
-    client = PartnerCenterClient(
-        PartnerCenterConfig.for_sandbox("http://127.0.0.1:8765"), token_provider=object()
+def test_live_client_fetches_microsofts_certificate_once_without_our_token(pki, live_client, mocked):
+    mocked.get(CERT_URL, body=der(pki.leaf()))
+
+    assert live_client.verify_webhook(BODY, signed_headers(pki.key)) is True
+    assert live_client.verify_webhook(BODY.replace(b"Customer", b"Order"), signed_headers(pki.key)) is False
+    assert live_client.call_count == 1
+    sent = mocked.calls[0].request
+    assert "Authorization" not in sent.headers
+    assert "MS-Contract-Version" not in sent.headers
+
+
+def test_live_client_refuses_a_redirected_certificate(pki, live_client, mocked):
+    mocked.get(CERT_URL, status=302, headers={"Location": "https://evil.example/cert.cer"})
+
+    assert live_client.webhook_rejection(BODY, signed_headers(pki.key)) == (
+        "The signing certificate could not be fetched or checked."
     )
-    sandbox_url = "http://127.0.0.1:8765/webhooks/v1/certificate"
-    mocked.get(sandbox_url, body=certificate)
-
-    assert client.verify_webhook(BODY, signed_headers(key, url=sandbox_url)) is True
-    assert client.verify_webhook(BODY, signed_headers(key, url=sandbox_url)) is True
-    assert client.verify_webhook(BODY, signed_headers(key, url=CERT_URL)) is False
-    assert client.call_count == 1
-    assert "Authorization" not in mocked.calls[0].request.headers
+    assert len(mocked.calls) == 1
 
 
-def test_live_client_fetches_the_microsoft_certificate_once(key, certificate, client, mocked):
-    mocked.get(CERT_URL, body=certificate)
+def test_live_client_does_not_trust_a_certificate_from_another_root(pki, live_client, mocked):
+    other = Pki()
+    mocked.get(CERT_URL, body=der(other.leaf()))
 
-    assert client.verify_webhook(BODY, signed_headers(key)) is True
-    assert client.verify_webhook(BODY.replace(b"Customer", b"Order"), signed_headers(key)) is False
-    assert client.call_count == 1
-    assert "Authorization" not in mocked.calls[0].request.headers
+    assert "does not chain" in live_client.webhook_rejection(BODY, signed_headers(other.key))
+
+
+def test_the_certificate_location_is_configurable(pki, tmp_path, mocked):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(pem(pki.root))
+    session = requests.Session()
+    session.verify = str(bundle)
+    prefix = "https://certs.partner.example/cert/"
+    config = PartnerCenterConfig(
+        mode="live", tenant_id="t", client_id="c", client_secret="s", webhook_certificate_url_prefix=prefix
+    )
+    client = PartnerCenterClient(config, token_provider=FakeTokens(), session=session)
+    mocked.get(prefix + "a.cer", body=der(pki.leaf()))
+
+    assert client.verify_webhook(BODY, signed_headers(pki.key, url=prefix + "a.cer")) is True
+    assert client.verify_webhook(BODY, signed_headers(pki.key)) is False
+
+
+def test_test_event_is_requested_and_its_delivery_read(client, mocked):
+    mocked.post(f"{API}/webhooks/v1/registration/validationEvents", json={"correlationId": "c0ffee"})
+    mocked.get(
+        f"{API}/webhooks/v1/registration/validationEvents/c0ffee",
+        json={
+            "correlationId": "c0ffee",
+            "status": "completed",
+            "callbackUrl": "https://shop.example/csp/webhooks/partner-center/",
+            "results": [{"responseCode": "OK", "responseMessage": "", "systemMessage": "Request Successful"}],
+        },
+    )
+
+    assert client.send_test_webhook_event() == "c0ffee"
+    status = client.test_webhook_event_status("c0ffee")
+
+    assert (status.status, status.response_code, status.message) == ("completed", "OK", "Request Successful")
+    assert mocked.calls[0].request.headers["MS-Contract-Version"] == "v1"
 
 
 def test_parse_webhook_event():

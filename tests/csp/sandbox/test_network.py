@@ -146,7 +146,6 @@ def test_mpn_profile_found_and_not_found(api: Api) -> None:
     [
         ("mpnId=1234567", True),
         ("mpnId=2345678", True),
-        ("mpnId=3456789", False),
         ("mpnId=4567890", True),
         (f"tenantId={LITWARE}", False),
         (f"tenantId={FABRIKAM}", True),
@@ -167,6 +166,7 @@ def test_agreement_status(api: Api, query: str, signed: bool) -> None:
         ("tenantId=not-a-guid", 2000),
         ("mpnId=7654321", 2200),
         ("mpnId=5123456", 2204),
+        ("mpnId=3456789", 2203),
         ("tenantId=99999999-9999-4999-8999-999999999999", 2205),
     ],
 )

@@ -11,6 +11,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509.oid import NameOID
 
 from csp.sandbox.server import SandboxServer
 from tests.csp.conftest import WebhookReceiver
@@ -25,11 +26,19 @@ EVENTS = [
 
 
 def verify(headers: dict[str, str], raw: bytes) -> None:
-    """What the storefront does: fetch the certificate and check RSA-SHA256 over the raw body."""
+    """What the storefront does: fetch the .cer (DER), check it was issued by the sandbox CA, then RSA-SHA256."""
     scheme, _, signature = headers["Authorization"].partition(" ")
     assert scheme == "Signature"
-    certificate = x509.load_pem_x509_certificate(
-        requests.get(headers["x-ms-certificate-url"], timeout=5).content
+    assert headers["x-ms-signature-algorithm"] == "rsa-sha256"
+    url = headers["x-ms-certificate-url"]
+    certificate = x509.load_der_x509_certificate(requests.get(url, timeout=5).content)
+    ca = x509.load_pem_x509_certificate(
+        requests.get(url.split("/cert/")[0] + "/_sandbox/ca.pem", timeout=5).content
+    )
+    certificate.verify_directly_issued_by(ca)
+    assert (
+        certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+        == "Microsoft Corporation"
     )
     certificate.public_key().verify(base64.b64decode(signature), raw, padding.PKCS1v15(), hashes.SHA256())
 
@@ -42,7 +51,7 @@ def test_acceptance_delivers_a_signed_webhook(
     assert accepted.status_code == 200
     assert accepted.json()["event"] == EVENTS[0]
     headers, raw, body = receiver.next()
-    assert headers["x-ms-certificate-url"] == f"{server.url}/_sandbox/webhook-certificate.pem"
+    assert headers["x-ms-certificate-url"] == f"{server.url}/cert/partner-center-sandbox.cer"
     verify(headers, raw)
     assert body["EventName"] == EVENTS[0]
     assert body["ResourceUri"] == f"{server.url}/v1/customers/{CONTOSO}"
@@ -243,3 +252,43 @@ def test_concurrent_creates_are_safe(api: Api, server: SandboxServer, token: str
         thread.join()
     assert errors == []
     assert len(server.state.customers) == 21
+
+
+def test_the_certificate_url_the_sandbox_names_is_configurable(
+    api: Api, anon: Api, receiver: WebhookReceiver
+) -> None:
+    elsewhere = "https://3psostorageacct.blob.core.windows.net/cert/sandbox.cer"
+    assert anon.post("/_sandbox/config", json={"webhook_certificate_url": elsewhere}).status_code == 200
+    api.post("/webhooks/v1/registration", json={"WebhookUrl": receiver.url, "WebhookEvents": EVENTS})
+    anon.post("/_sandbox/accept", json={"domain": "contoso.com", "reseller_tenant_id": FABRIKAM})
+
+    headers, _, _ = receiver.next()
+
+    assert headers["x-ms-certificate-url"] == elsewhere
+    assert anon.post("/_sandbox/config", json={"webhook_certificate_url": 5}).status_code == 400
+
+
+def test_validation_event_delivers_a_signed_test_created_event_and_reports_it(
+    api: Api, receiver: WebhookReceiver, server: SandboxServer
+) -> None:
+    assert api.post("/webhooks/v1/registration/validationEvents").status_code == 404  # nothing registered
+    api.post("/webhooks/v1/registration", json={"WebhookUrl": receiver.url, "WebhookEvents": EVENTS[:1]})
+
+    answer = api.post("/webhooks/v1/registration/validationEvents")
+
+    assert answer.status_code == 200
+    correlation_id = answer.json()["correlationId"]
+    headers, raw, body = receiver.next()
+    verify(headers, raw)
+    assert body["EventName"] == "test-created"
+    assert body["ResourceUri"] == f"{server.url}/webhooks/v1/registration/validationEvents/{correlation_id}"
+    deadline = time.time() + 5
+    status = {}
+    while time.time() < deadline:
+        status = api.get(f"/webhooks/v1/registration/validationEvents/{correlation_id}").json()
+        if status["status"] == "completed":
+            break
+        time.sleep(0.02)
+    assert status["status"] == "completed"
+    assert status["callbackUrl"] == receiver.url
+    assert status["results"][0]["responseCode"] == "200"
