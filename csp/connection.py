@@ -5,7 +5,7 @@ import threading
 
 from django.conf import settings
 
-from csp.partner_center.auth import TokenProvider, token_provider_for
+from csp.partner_center.auth import TenantSignIn, TokenProvider, tenant_sign_in_for, token_provider_for
 from csp.partner_center.client import PartnerCenterClient
 from csp.partner_center.exceptions import PartnerCenterNotConnected
 from csp.partner_center.schemas import CallRecord, PartnerCenterConfig
@@ -89,6 +89,11 @@ def partner_center() -> PartnerCenterClient:
             client = PartnerCenterClient(config, token_provider=provider, recorder=record_call)
             _clients[config] = client
         return client
+
+
+def tenant_sign_in() -> TenantSignIn:
+    """The customer tenant administrator's sign-in (OpenID Connect) for the configured Microsoft."""
+    return tenant_sign_in_for(partner_center_config())
 
 
 def reset_clients() -> None:

@@ -734,3 +734,43 @@ def tenant_authorization_prove_by_sign_in(
     return tenant_authorization_check_now(
         authorization_id=authorization.pk, actor=Actor.USER, user_id=user_id
     )
+
+
+def tenant_sign_in_start(*, authorization_id: int, redirect_uri: str) -> dict:
+    """Where the tenant's administrator signs in with Microsoft to prove the tenant (flow kept by the caller)."""
+    from csp.connection import tenant_sign_in
+
+    authorization = TenantAuthorization.objects.get(pk=authorization_id)
+    _refuse_closed(authorization)
+    try:
+        return tenant_sign_in().start(
+            redirect_uri=redirect_uri, login_hint=f"admin@{authorization.initial_domain}"
+        )
+    except TransientPartnerCenterError as error:
+        raise _unavailable("start the sign-in", error) from error
+    except PartnerCenterError as error:
+        raise _permanent("start the sign-in", error) from error
+
+
+def tenant_sign_in_finish(
+    *, authorization_id: int, flow: dict, response: dict[str, str], user_id: int | None
+) -> VerificationResult:
+    """The administrator came back from Microsoft: the ID token's tenant decides (`tenant_authorization_prove_by_sign_in`)."""
+    from csp.connection import tenant_sign_in
+    from csp.partner_center.exceptions import PartnerCenterAuthError
+
+    try:
+        account = tenant_sign_in().finish(flow=flow, response=response)
+    except PartnerCenterAuthError as error:
+        logger.warning("Tenant administrator sign-in failed: %s", error)
+        raise InvalidInput(
+            "The sign-in with Microsoft did not complete, so nothing was proved. Try Sign in with Microsoft again."
+        ) from error
+    except TransientPartnerCenterError as error:
+        raise _unavailable("complete the sign-in", error) from error
+    return tenant_authorization_prove_by_sign_in(
+        authorization_id=authorization_id,
+        signed_in_tenant_id=account.tenant_id or "",
+        user_id=user_id,
+        signed_in_as=account.username,
+    )

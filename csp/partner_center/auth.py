@@ -492,3 +492,140 @@ def token_provider_for(
     if config.mode == "sandbox":
         return SandboxTokenProvider(config, session=session, cache_store=cache_store)
     return MsalTokenProvider(config, cache_store=cache_store)
+
+
+# Tenant administrators proving a tenant is theirs ----------------------------------------------------------------
+
+TENANT_SIGN_IN_AUTHORITY = "organizations"
+
+
+class TenantSignIn(Protocol):
+    """OpenID Connect sign-in of a customer tenant's administrator: who signed in, and in which tenant."""
+
+    def start(self, *, redirect_uri: str, login_hint: str = "") -> dict[str, Any]: ...
+
+    def finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount: ...
+
+
+def _sign_in_answer_refused(response: Mapping[str, str], flow: Mapping[str, Any]) -> None:
+    if not flow.get("state") or response.get("state") != flow.get("state"):
+        raise PartnerCenterAuthError(
+            "The sign-in answer does not match the sign-in that was started; sign in again.",
+            error="state_mismatch",
+        )
+    if response.get("error"):
+        raise _auth_error(dict(response), "signing in the tenant's administrator")
+
+
+class MsalTenantSignIn:
+    """Live: msal's authorization-code flow with PKCE against the multi-tenant (`organizations`) authority; the
+    ID token comes straight from Microsoft's token endpoint, so its `tid` names the signed-in user's tenant."""
+
+    def __init__(self, config: PartnerCenterConfig) -> None:
+        self._config = config
+
+    def _application(self) -> msal.ConfidentialClientApplication:
+        host = (urlsplit(self._config.login_url).hostname or "").lower()
+        try:
+            return msal.ConfidentialClientApplication(
+                self._config.client_id,
+                client_credential=self._config.client_secret,
+                authority=f"{self._config.login_url}/{TENANT_SIGN_IN_AUTHORITY}",
+                timeout=self._config.timeout,
+                instance_discovery=host == PUBLIC_LOGIN_HOST,
+            )
+        except requests.RequestException as exc:
+            raise TransientPartnerCenterError(f"Microsoft sign-in unreachable: {type(exc).__name__}") from exc
+
+    def start(self, *, redirect_uri: str, login_hint: str = "") -> dict[str, Any]:
+        """The flow to keep in the buyer's session; `auth_uri` is where the administrator signs in."""
+        flow = self._application().initiate_auth_code_flow(
+            [], redirect_uri=redirect_uri, prompt="select_account", login_hint=login_hint or None
+        )
+        if "auth_uri" not in flow:
+            raise _auth_error(flow, "starting the tenant administrator's sign-in")
+        return dict(flow)
+
+    def finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount:
+        """msal checks state and nonce and sends the PKCE verifier."""
+        try:
+            result = self._application().acquire_token_by_auth_code_flow(flow, dict(response))
+        except (ValueError, RuntimeError) as exc:
+            raise PartnerCenterAuthError(
+                "The sign-in answer does not match the sign-in that was started; sign in again.",
+                error="state_mismatch",
+            ) from exc
+        except requests.RequestException as exc:
+            raise TransientPartnerCenterError(f"Microsoft sign-in unreachable: {type(exc).__name__}") from exc
+        if "id_token_claims" not in result:
+            raise _auth_error(result, "signing in the tenant's administrator")
+        return _account_from_claims(result["id_token_claims"])
+
+
+class SandboxTenantSignIn:
+    """The sandbox's sign-in by plain requests (msal accepts only https authorities), the same flow by hand."""
+
+    def __init__(self, config: PartnerCenterConfig, *, session: requests.Session | None = None) -> None:
+        self._config = config
+        self._session = session or requests.Session()
+
+    def start(self, *, redirect_uri: str, login_hint: str = "") -> dict[str, Any]:
+        verifier, challenge = _pkce_pair()
+        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        query = {
+            "client_id": self._config.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile",
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "prompt": "select_account",
+            **({"login_hint": login_hint} if login_hint else {}),
+        }
+        base = f"{self._config.login_url}/{TENANT_SIGN_IN_AUTHORITY}/oauth2/v2.0"
+        return {
+            "auth_uri": f"{base}/authorize?{urlencode(query)}",
+            "state": state,
+            "nonce": nonce,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        }
+
+    def finish(self, *, flow: dict[str, Any], response: Mapping[str, str]) -> ConnectedAccount:
+        _sign_in_answer_refused(response, flow)
+        url = f"{self._config.login_url}/{TENANT_SIGN_IN_AUTHORITY}/oauth2/v2.0/token"
+        form = {
+            "client_id": self._config.client_id,
+            "client_secret": self._config.client_secret,
+            "grant_type": "authorization_code",
+            "code": response.get("code", ""),
+            "redirect_uri": flow["redirect_uri"],
+            "code_verifier": flow["code_verifier"],
+            "scope": "openid profile",
+        }
+        try:
+            answer = self._session.post(url, data=form, timeout=self._config.timeout)
+            payload = answer.json()
+        except requests.RequestException as exc:
+            raise TransientPartnerCenterError(f"sandbox sign-in unreachable: {type(exc).__name__}") from exc
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict) or "id_token" not in payload:
+            raise _auth_error(
+                payload if isinstance(payload, dict) else {}, "signing in the tenant's administrator"
+            )
+        claims = token_claims(str(payload["id_token"]))
+        if claims.get("nonce") != flow["nonce"] or claims.get("aud") != self._config.client_id:
+            raise PartnerCenterAuthError(
+                "The ID token was not issued for this sign-in", error="nonce_mismatch"
+            )
+        return _account_from_claims(claims)
+
+
+def tenant_sign_in_for(config: PartnerCenterConfig) -> TenantSignIn:
+    """The tenant administrator's sign-in that fits the configured mode."""
+    if config.mode == "sandbox":
+        return SandboxTenantSignIn(config)
+    return MsalTenantSignIn(config)

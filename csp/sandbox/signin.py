@@ -179,7 +179,8 @@ def _hidden(flow: dict[str, str]) -> str:
 def _sign_in_form(flow: dict[str, str], error: str = "") -> str:
     alert = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
     return f"""{alert}
-<p>Partner Center sandbox: sign in as the distributor's Admin agent (any email and password).</p>
+<p>Microsoft sign-in sandbox: the distributor's Admin agent, or a customer tenant's administrator with an
+email on one of the tenant's domains (any password).</p>
 <form method="post">{_hidden(flow)}<input type="hidden" name="step" value="password">
 <label for="username">Email</label><input id="username" name="username" type="email" required>
 <label for="password">Password</label><input id="password" name="password" type="password" required>
@@ -196,6 +197,11 @@ def _mfa_form(flow: dict[str, str], username: str, error: str = "") -> str:
 <input type="hidden" name="username" value="{esc(username)}">
 <label for="otc">Code</label><input id="otc" name="otc" inputmode="numeric" autocomplete="one-time-code" required>
 <button type="submit">Verify</button></form>"""
+
+
+def _user_tenant(app: SandboxApp, username: str) -> str | None:
+    """A multi-tenant sign-in puts the user in the tenant its email's domain belongs to (any verified domain)."""
+    return app.state.resolve_tenant_id(username.rpartition("@")[2].strip().lower())
 
 
 def _redirect(uri: str, params: dict[str, str]) -> Response:
@@ -233,6 +239,9 @@ def authorize(app: SandboxApp, req: Request, tenant: str) -> Response:
             return html_response(
                 200, page("Sign in to your account", _sign_in_form(flow, "Enter your email and password."))
             )
+        if tenant.lower() in MULTI_TENANT_ALIASES and _user_tenant(app, username) is None:
+            error = "AADSTS50034: This account does not exist in any Microsoft tenant. Use a work account."
+            return html_response(200, page("Sign in to your account", _sign_in_form(flow, error)))
         return html_response(200, page("Verify your identity", _mfa_form(flow, username)))
     if step == "mfa" and "@" in username:
         if form.get("otc", "").strip() != MFA_CODE:
@@ -240,8 +249,16 @@ def authorize(app: SandboxApp, req: Request, tenant: str) -> Response:
                 200, page("Verify your identity", _mfa_form(flow, username, "That code is not right."))
             )
         code = secrets.token_urlsafe(24)
+        signed_in_tenant = DISTRIBUTOR_TENANT
+        if tenant.lower() in MULTI_TENANT_ALIASES:
+            signed_in_tenant = _user_tenant(app, username) or DISTRIBUTOR_TENANT
         with app.state.lock:
-            app.state.auth_codes[code] = {**flow, "username": username, "expires": time.time() + CODE_SECONDS}
+            app.state.auth_codes[code] = {
+                **flow,
+                "username": username,
+                "tid": signed_in_tenant,
+                "expires": time.time() + CODE_SECONDS,
+            }
         return _redirect(flow["redirect_uri"], {"code": code, **state})
     return _flow_error("AADSTS90014: the sign-in form is incomplete.")
 
@@ -275,8 +292,8 @@ def _redeem_code(app: SandboxApp, form: dict[str, str], client_id: str) -> Respo
     username = grant["username"]
     claims = {
         "aud": client_id,
-        "iss": f"https://login.microsoftonline.com/{DISTRIBUTOR_TENANT}/v2.0",
-        "tid": DISTRIBUTOR_TENANT,
+        "iss": f"https://login.microsoftonline.com/{grant.get('tid', DISTRIBUTOR_TENANT)}/v2.0",
+        "tid": grant.get("tid", DISTRIBUTOR_TENANT),
         "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, username)),
         "preferred_username": username,
         "name": username.split("@")[0].replace(".", " ").title(),

@@ -25,5 +25,11 @@ urlpatterns = [
         views.authorization_email,
         name="authorization_email",
     ),
+    path(
+        "checkout/authorizations/<int:authorization_id>/sign-in/",
+        views.authorization_sign_in,
+        name="authorization_sign_in",
+    ),
+    path("checkout/authorizations/signed-in/", views.authorization_signed_in, name="authorization_signed_in"),
     path("checkout/review/", views.review, name="review"),
 ]

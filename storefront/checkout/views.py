@@ -285,6 +285,49 @@ def authorization_status(request: HttpRequest, authorization_id: int) -> HttpRes
     return _regions_after_authorization(request, _draft(request), "_regions_status.html")
 
 
+SIGN_IN_SESSION_KEY = "tenant-admin-sign-in"
+
+
+@_buyer_required
+@require_POST
+def authorization_sign_in(request: HttpRequest, authorization_id: int) -> HttpResponse:
+    """Sends the tenant's administrator to Microsoft to sign in; the flow waits in the buyer's session."""
+    authorization = _authorization_for(request, authorization_id)
+    redirect_uri = request.build_absolute_uri(reverse("checkout:authorization_signed_in"))
+    try:
+        flow = csp_services.tenant_sign_in_start(authorization_id=authorization.pk, redirect_uri=redirect_uri)
+    except StorefrontError as error:
+        messages.error(request, error.message)
+        return redirect("checkout:service_details")
+    request.session[SIGN_IN_SESSION_KEY] = {"authorization_id": authorization.pk, "flow": flow}
+    return redirect(flow["auth_uri"])
+
+
+@_buyer_required
+@require_GET
+def authorization_signed_in(request: HttpRequest) -> HttpResponse:
+    """Microsoft's answer to the sign-in: the signed-in tenant must be the authorization's (once per flow)."""
+    pending = request.session.pop(SIGN_IN_SESSION_KEY, None)
+    if not pending:
+        messages.error(
+            request, "That sign-in has already been used or has expired. Select Sign in with Microsoft again."
+        )
+        return redirect("checkout:service_details")
+    authorization = _authorization_for(request, pending["authorization_id"])
+    try:
+        outcome = csp_services.tenant_sign_in_finish(
+            authorization_id=authorization.pk,
+            flow=pending["flow"],
+            response=request.GET.dict(),
+            user_id=request.user.pk,
+        )
+    except StorefrontError as error:
+        messages.error(request, error.message)
+        return redirect("checkout:service_details")
+    (messages.success if outcome.verified else messages.warning)(request, outcome.message)
+    return redirect("checkout:service_details")
+
+
 @_buyer_required
 @require_POST
 def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResponse:

@@ -54,6 +54,9 @@ ACCESS: dict[str, Access] = {
     "checkout:authorization_email": Access(
         method="POST", data={"admin_email": "admin@contoso.com"}, own=True, htmx=True
     ),
+    "checkout:authorization_sign_in": Access(method="POST", own=True),
+    # Microsoft sends the administrator back here; without a sign-in started in this session it only says so.
+    "checkout:authorization_signed_in": Access(),
     "orders:list": Access(),
     "orders:detail": Access(own=True),
     "orders:progress": Access(own=True, htmx=True),
