@@ -33,7 +33,10 @@ def live(settings):
     reset_clients()
 
 
-def test_live_mode_uses_msal_and_keeps_the_rolled_refresh_token_in_the_database(live):
+def test_live_mode_uses_msal_and_keeps_the_rolled_refresh_token_in_the_database_encrypted(live, settings):
+    from csp.connect import EncryptedTokenCacheStore
+
+    settings.PARTNER_CENTER_TOKEN_ENCRYPTION_KEY = "q5JcFh0n3n0mB7yXJ2mI1o4c8wX3aV6bTt9rS2eU5dY="
     endpoint = TokenEndpoint([user_token("at-1", "rt-rolled", PC_DELEGATED)])
     with responses.RequestsMock() as mocked:
         mock_sovereign_sign_in(mocked, endpoint)
@@ -41,8 +44,20 @@ def test_live_mode_uses_msal_and_keeps_the_rolled_refresh_token_in_the_database(
         assert partner_center().domain_exists("contoso.onmicrosoft.com") is True
         assert mocked.calls[-1].request.headers["Authorization"] == "Bearer at-1"
     assert endpoint.forms[0]["refresh_token"] == "rt-from-the-environment"
-    cache = TokenCache.objects.get(name="partner_center").data
+    stored = TokenCache.objects.get(name="partner_center").data
+    assert "rt-rolled" not in stored  # encrypted at rest
+    cache = EncryptedTokenCacheStore().load()
     assert "rt-rolled" in cache and "rt-from-the-environment" not in cache
+
+
+def test_without_an_encryption_key_the_environment_refresh_token_works_and_nothing_is_stored(live, settings):
+    settings.PARTNER_CENTER_TOKEN_ENCRYPTION_KEY = ""
+    endpoint = TokenEndpoint([user_token("at-1", "rt-rolled", PC_DELEGATED)])
+    with responses.RequestsMock() as mocked:
+        mock_sovereign_sign_in(mocked, endpoint)
+        mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+        assert partner_center().domain_exists("contoso.onmicrosoft.com") is True
+    assert not TokenCache.objects.exists()
 
 
 def test_changes_at_microsoft_are_recorded_without_secrets(live):
