@@ -160,6 +160,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
             excerpt = response.read(RESPONSE_EXCERPT_BYTES, decode_content=False)
         finally:
             response.release_conn()
+    except urllib3.exceptions.NewConnectionError as error:  # before TimeoutError, its base class
+        raise DeliveryFailed(f"Could not connect to {target.host}: the connection was refused.") from error
     except urllib3.exceptions.TimeoutError as error:
         raise DeliveryFailed(f"No answer within {settings.EVENT_DELIVERY_TIMEOUT:g} seconds.") from error
     except urllib3.exceptions.SSLError as error:

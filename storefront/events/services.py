@@ -223,6 +223,7 @@ def event_endpoint_test(*, endpoint: EventEndpoint) -> EventDelivery:
 
 def delivery_redeliver(*, delivery: EventDelivery) -> EventDelivery:
     """Manual redelivery: one more attempt now, with the same webhook-id so the receiver can tell a repeat."""
+    delivery.refresh_from_db(fields=["status"])
     now = timezone.now()
     changes: dict[str, object] = {"next_attempt_at": now}
     if delivery.status != Status.PENDING:
