@@ -4,7 +4,9 @@ import sys
 
 from tests.test_settings import PRODUCTION, run
 
-CODE = "from storefront import settings as s; print(s.EVENT_ENDPOINTS_ALLOW_LOOPBACK, s.EVENT_DELIVERY_TIMEOUT)"
+CODE = (
+    "from storefront import settings as s; print(s.EVENT_ENDPOINTS_ALLOW_LOOPBACK, s.EVENT_DELIVERY_TIMEOUT)"
+)
 
 
 def test_sandbox_development_allows_loopback_for_the_demo_receiver(tmp_path):

@@ -141,7 +141,9 @@ def test_an_endpoint_registered_in_the_sandbox_is_refused_once_loopback_is_off(
 ):
     endpoint = register(owner, "http://127.0.0.1:8766/fabrikam")
     settings.EVENT_ENDPOINTS_ALLOW_LOOPBACK = False
-    services.event_record(organization_id=owner.organization_id, event_type="order.completed", key="k", data={})
+    services.event_record(
+        organization_id=owner.organization_id, event_type="order.completed", key="k", data={}
+    )
     services.delivery_attempt(delivery_id=EventDelivery.objects.get(endpoint=endpoint).pk)
     assert "public addresses only" in EventDelivery.objects.get().attempts.get().error
 
