@@ -95,11 +95,13 @@ def endpoint_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """Asks first (the delivery log goes too); deletes on the confirmed POST."""
     endpoint = selectors.event_endpoint_get(
         organization_id=_organization_id(request), endpoint_id=endpoint_id
     )
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "events/delete.html", {"endpoint": endpoint})
     services.event_endpoint_delete(endpoint=endpoint)
     messages.success(request, f"Endpoint {endpoint.url} deleted.")
     return redirect("events:list")

@@ -58,7 +58,10 @@ def test_pause_edit_and_delete(client, owner, endpoint):
     client.post(f"{LIST}{endpoint.pk}/", {"url": endpoint.url, "event_types": ["order.failed"]})
     endpoint.refresh_from_db()
     assert endpoint.event_types == ["order.failed"]
-    client.post(f"{LIST}{endpoint.pk}/delete/")
+    confirm = client.post(f"{LIST}{endpoint.pk}/delete/")  # without confirming: the question
+    assert confirm.status_code == 200 and "and its delivery log?" in confirm.content.decode()
+    assert EventEndpoint.objects.exists()
+    client.post(f"{LIST}{endpoint.pk}/delete/", {"confirm": "yes"})
     assert not EventEndpoint.objects.exists()
 
 
