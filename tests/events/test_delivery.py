@@ -32,10 +32,18 @@ def spec_signature(secret: str, message_id: str, timestamp: str, body: bytes) ->
     return "v1," + base64.b64encode(digest).decode()
 
 
+TENANT = "0d6c0a1e-0000-4000-8000-00000000c0de"
+
+
+def pending_authorization(organization) -> TenantAuthorization:
+    """A pending authorization whose domain prefix Microsoft said belongs to TENANT."""
+    return TenantAuthorizationFactory(organization=organization, expected_tenant_id=TENANT)
+
+
 def verify_authorization(authorization: TenantAuthorization) -> None:
-    csp_services.tenant_authorization_mark_verified(
+    assert csp_services.tenant_authorization_mark_verified(
         authorization=authorization,
-        tenant_id="0d6c0a1e-0000-4000-8000-00000000c0de",
+        tenant_id=TENANT,
         actor="worker",
         answer="The customer accepted.",
     )
@@ -49,7 +57,7 @@ def test_verified_authorization_is_delivered_signed_the_standard_way(
     owner, reseller, endpoint_with_secret, receiver, run_on_commit
 ):
     endpoint, secret = endpoint_with_secret
-    authorization = TenantAuthorizationFactory(organization=reseller)
+    authorization = pending_authorization(reseller)
     with run_on_commit():
         verify_authorization(authorization)
 
@@ -105,8 +113,8 @@ def test_order_completed_and_failed_each_sent_once_whoever_announces_them(
     failed = OrderFactory(organization=reseller, status=Order.Status.FAILED, failure_reason="Refused.")
     with run_on_commit():
         for _ in range(2):  # the worker and the fulfilment pass may both finish an order
-            signals.announce(signals.order_finished, order_id=completed.pk)
-            signals.announce(signals.order_finished, order_id=failed.pk)
+            signals.announce(signals.order_finished, sender=Order, order_id=completed.pk)
+            signals.announce(signals.order_finished, sender=Order, order_id=failed.pk)
     types = sorted(json.loads(r.body)["type"] for r in receiver.requests)
     assert types == ["order.completed", "order.failed"]
     assert Event.objects.count() == 2 and EventDelivery.objects.count() == 2
@@ -120,9 +128,10 @@ def test_endpoint_only_gets_the_events_it_chose(owner, reseller, receiver, loopb
         event_types=[EventType.ORDER_COMPLETED],
     )
     with run_on_commit():
-        verify_authorization(TenantAuthorizationFactory(organization=reseller))
+        verify_authorization(pending_authorization(reseller))
         signals.announce(
             signals.order_finished,
+            sender=Order,
             order_id=OrderFactory(organization=reseller, status=Order.Status.COMPLETED).pk,
         )
     assert [json.loads(r.body)["type"] for r in receiver.requests] == ["order.completed"]
@@ -138,9 +147,10 @@ def test_another_organisations_endpoint_never_receives_our_events(
         event_types=list(EventType.values),
     )
     with run_on_commit():
-        verify_authorization(TenantAuthorizationFactory(organization=reseller))
+        verify_authorization(pending_authorization(reseller))
         signals.announce(
             signals.order_finished,
+            sender=Order,
             order_id=OrderFactory(organization=reseller, status=Order.Status.COMPLETED).pk,
         )
     assert {r.path for r in receiver.requests} == {"/hooks/fabrikam"}
@@ -153,7 +163,7 @@ def test_the_storefronts_work_only_queues_the_delivery(reseller, endpoint, recei
 
     queued = []
     monkeypatch.setattr(tasks.delivery_attempt, "delay", queued.append)
-    verify_authorization(TenantAuthorizationFactory(organization=reseller))
+    verify_authorization(pending_authorization(reseller))
     assert receiver.requests == []
     delivery = EventDelivery.objects.get()
     assert delivery.status == "pending" and delivery.attempt_count == 0
@@ -169,7 +179,7 @@ def test_on_commit_queues_on_the_events_queue(
     queued = []
     monkeypatch.setattr(tasks.delivery_attempt, "delay", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
-        verify_authorization(TenantAuthorizationFactory(organization=reseller))
+        verify_authorization(pending_authorization(reseller))
     assert queued == [EventDelivery.objects.get().pk]
 
 
@@ -294,7 +304,7 @@ def test_a_broken_listener_never_breaks_csp(reseller, monkeypatch):
         raise RuntimeError("listener down")
 
     monkeypatch.setattr(receivers, "event_record", broken)
-    authorization = TenantAuthorizationFactory(organization=reseller)
+    authorization = pending_authorization(reseller)
     verify_authorization(authorization)
     authorization.refresh_from_db()
     assert authorization.status == "verified"
