@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from csp import signals
 from csp.connection import partner_center
 from csp.errors import InvalidInput, NotAllowed, PartnerCenterUnavailable
 from csp.models import (
@@ -280,6 +281,7 @@ def gdap_request_refresh(*, gdap_request_id: int, scheduled: bool = True) -> Gda
         updated = GdapRequest.objects.filter(pk=gdap_request.pk, status=gdap_request.status).update(**changes)
         if updated and became_active:
             transaction.on_commit(lambda: _email_active(gdap_request.pk))
+            signals.announce(signals.gdap_active, sender=GdapRequest, gdap_request_id=gdap_request.pk)
     gdap_request.refresh_from_db()
     return gdap_request
 

@@ -340,8 +340,14 @@ def order_provision(*, order_id: int) -> Order:
         )
     order.refresh_from_db()
     if order.is_finished:
-        transaction.on_commit(lambda: notifications.order_finished(order_id=order.pk))
+        transaction.on_commit(lambda: _order_finished(order.pk))
     return order
+
+
+def _order_finished(order_id: int) -> None:
+    """After commit: the buyer's email, and the announcement (event notifications keep one per order)."""
+    signals.announce(signals.order_finished, sender=Order, order_id=order_id)
+    notifications.order_finished(order_id=order_id)
 
 
 def order_give_up(*, order_id: int, reason: str) -> str:
@@ -358,5 +364,5 @@ def order_give_up(*, order_id: int, reason: str) -> str:
     ).update(status=Order.Status.FAILED, failure_reason=reason)
     if not updated:  # finished in between by another worker
         return Order.objects.values_list("status", flat=True).get(pk=order_id)
-    transaction.on_commit(lambda: notifications.order_finished(order_id=order_id))
+    transaction.on_commit(lambda: _order_finished(order_id))
     return Order.Status.FAILED.value

@@ -443,6 +443,10 @@ def _transition(
     authorization.refresh_from_db()
     if to_status == Status.VERIFIED:
         _after_verified(authorization)
+    elif to_status == Status.EXPIRED:
+        signals.announce(
+            signals.authorization_expired, sender=TenantAuthorization, authorization=authorization
+        )
     return True
 
 

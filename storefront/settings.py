@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "storefront.checkout",
     "storefront.dashboard",
     "storefront.api",
+    "storefront.events",
     "csp",
     "csp.sandbox",
     "billing",
@@ -209,6 +210,18 @@ DISTRIBUTOR_NAME = env.str("DISTRIBUTOR_NAME", default="Northwind Distribution")
 DISTRIBUTOR_MPN_ID = env.str("DISTRIBUTOR_MPN_ID", default="5123456")
 STOREFRONT_BASE_URL = env.str("STOREFRONT_BASE_URL", default="http://127.0.0.1:8000")
 
+# Event notifications to resellers' systems (storefront/events/): public HTTPS addresses only. The sandbox demo and the
+# tests may allow loopback (http://127.0.0.1:...) so a local receiver works; production refuses it.
+EVENT_ENDPOINTS_ALLOW_LOOPBACK = env.bool(
+    "EVENT_ENDPOINTS_ALLOW_LOOPBACK", default=not PRODUCTION and PARTNER_CENTER_MODE == "sandbox"
+)
+if PRODUCTION and EVENT_ENDPOINTS_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("EVENT_ENDPOINTS_ALLOW_LOOPBACK cannot be set in production.")
+EVENT_DELIVERY_TIMEOUT = env.float("EVENT_DELIVERY_TIMEOUT", default=5.0)
+EVENT_RECEIVER_URL = env.str("EVENT_RECEIVER_URL", default="http://127.0.0.1:8766")
+# Deliveries run on their own queue (the Procfile's and compose's `events` worker), never ahead of orders.
+CELERY_TASK_ROUTES = {"storefront.events.tasks.*": {"queue": "events"}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -268,4 +281,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "csp.tasks.partner_center_connection_watch",
         "schedule": 6 * 3600.0,
     },
+    "event-deliveries-due": {"task": "storefront.events.tasks.deliveries_due", "schedule": 10.0},
 }

@@ -10,10 +10,12 @@ urlpatterns = [
     path("", catalog, name="catalog"),
     path("", include("storefront.checkout.urls")),
     path("orders/", include("storefront.orders.urls")),
+    path("dashboard/events/", include("storefront.events.urls")),
     path("dashboard/", include("storefront.dashboard.urls")),
     path("accounts/", include("storefront.accounts.urls")),
     path("gdap/", include("storefront.gdap.urls")),
     path("csp/", include("csp.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("storefront.events.api_urls")),
     path("", include("storefront.api.urls")),
 ]

@@ -33,6 +33,14 @@ OPERATIONS = {
     ("/api/v1/gdap-requests/{gdap_request_id}/", "get"),
     ("/api/v1/orders/", "post"),
     ("/api/v1/orders/{order_id}/", "get"),
+    ("/api/v1/event-endpoints/", "get"),
+    ("/api/v1/event-endpoints/", "post"),
+    ("/api/v1/event-endpoints/{endpoint_id}/", "get"),
+    ("/api/v1/event-endpoints/{endpoint_id}/", "patch"),
+    ("/api/v1/event-endpoints/{endpoint_id}/", "delete"),
+    ("/api/v1/event-endpoints/{endpoint_id}/test/", "post"),
+    ("/api/v1/event-endpoints/{endpoint_id}/deliveries/", "get"),
+    ("/api/v1/event-deliveries/{delivery_id}/redeliver/", "post"),
 }
 
 

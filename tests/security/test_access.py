@@ -96,9 +96,21 @@ ACCESS: dict[str, Access] = {
     "api:gdap-role-templates": Access(anonymous=API_ANON, everyone=frozenset({200})),
     "api:gdap-requests": Access(method="POST", data={}, anonymous=API_ANON, everyone=frozenset({400})),
     "api:gdap-request": Access(anonymous=API_ANON, own=True),
+    # Event notifications (issue 15): pages under the dashboard and their API.
+    "events:list": Access(),
+    "events:detail": Access(own=True),
+    "events:test": Access(method="POST", own=True),
+    "events:toggle": Access(method="POST", own=True),
+    "events:delete": Access(method="POST", own=True),  # without confirm: the confirmation page
+    "events:redeliver": Access(method="POST", own=True),
+    "events_api:endpoints": Access(anonymous=API_ANON, everyone=frozenset({200})),
+    "events_api:endpoint": Access(anonymous=API_ANON, own=True),
+    "events_api:endpoint-test": Access(method="POST", anonymous=API_ANON, own=True),
+    "events_api:endpoint-deliveries": Access(anonymous=API_ANON, own=True),
+    "events_api:delivery-redeliver": Access(method="POST", anonymous=API_ANON, own=True),
 }
 
-OWN_PAGE = frozenset({200, 204, 302})
+OWN_PAGE = frozenset({200, 202, 204, 302})  # 202: queued for the worker (a test event)
 
 
 def _routes():

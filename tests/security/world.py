@@ -18,6 +18,8 @@ class World:
     authorization: TenantAuthorization
     order: Order
     gdap_request: object | None
+    event_endpoint: object | None = None
+    event_delivery: object | None = None
 
     def kwargs_for(self, pattern) -> dict:
         """Fills a route's URL arguments with the owner's objects (by argument name)."""
@@ -27,6 +29,8 @@ class World:
             "authorization_id": self.authorization.pk,
             "order_id": self.order.pk,
             "gdap_request_id": getattr(self.gdap_request, "pk", 999999),
+            "endpoint_id": getattr(self.event_endpoint, "pk", 999999),
+            "delivery_id": getattr(self.event_delivery, "pk", 999999),
             "prefix": "contoso",
             "name": "swagger-ui.css",
             "pk": 1,
@@ -68,4 +72,13 @@ def build_world(owner) -> World:
             roles=template.roles,
             display_name="security-test-gdap",
         )
-    return World(product, end_customer, authorization, order, gdap_request)
+    from storefront.events.services import event_endpoint_create, event_endpoint_test
+
+    endpoint, _ = event_endpoint_create(
+        organization_id=organization.pk,
+        user_id=owner.pk,
+        url="https://psa.fabrikam.example/hooks",
+        event_types=["order.completed"],
+    )
+    delivery = event_endpoint_test(endpoint=endpoint)
+    return World(product, end_customer, authorization, order, gdap_request, endpoint, delivery)

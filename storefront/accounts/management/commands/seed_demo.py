@@ -14,6 +14,9 @@ from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.configuration.models import StorefrontConfiguration
 from storefront.customers.models import EndCustomer
+from storefront.events.models import EventType
+from storefront.events.selectors import event_endpoints_for
+from storefront.events.services import event_endpoint_create
 
 from ._accounts import organization_user_upsert
 
@@ -128,7 +131,12 @@ class Command(BaseCommand):
                 )
             cloud = CloudServicesSettings.load()
             StorefrontConfiguration.load()
+            receiver_url = self.seed_event_endpoint(reseller)
         self.print_logins(products, cloud)
+        if receiver_url:
+            self.stdout.write(
+                f"  Event receiver   {settings.EVENT_RECEIVER_URL}/  (Fabrikam's events arrive here)"
+            )
 
     def seed_catalog(self) -> int:
         for position, (name, product_id, sku_id, availability_id, term, cycle, price) in enumerate(CATALOG):
@@ -167,6 +175,21 @@ class Command(BaseCommand):
         if user.organization is None or user.organization.kind != kind:
             raise CommandError(f"{email} exists but is not a {Organization.Kind(kind).label.lower()} user.")
         return user.organization
+
+    def seed_event_endpoint(self, reseller: Organization) -> str:
+        """Sandbox demo: Fabrikam's events go to the local receiver (`make run` starts it), to be seen working."""
+        if not settings.EVENT_ENDPOINTS_ALLOW_LOOPBACK:
+            return ""
+        url = f"{settings.EVENT_RECEIVER_URL.rstrip('/')}/fabrikam"
+        if not event_endpoints_for(organization_id=reseller.pk).filter(url=url).exists():
+            event_endpoint_create(
+                organization_id=reseller.pk,
+                user_id=None,
+                url=url,
+                description="Demo receiver (python manage.py event_receiver)",
+                event_types=list(EventType.values),
+            )
+        return url
 
     def print_logins(self, products: int, cloud: CloudServicesSettings) -> None:
         base = settings.STOREFRONT_BASE_URL.rstrip("/")
