@@ -1,0 +1,93 @@
+"""Schemathesis with every check against the running storefront (gunicorn, sandbox mode): the schema tells the truth.
+
+`st run --checks all` sends what the served schema calls valid (it must be accepted) and what it calls invalid
+(it must be refused), follows the OpenAPI links from create to read in the stateful phase, and fails on any finding.
+SCHEMATHESIS_MAX_EXAMPLES raises the examples per operation for a longer run by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from tests.api.live_server import BIN, ROOT, storefront_server
+from tests.factories import PASSWORD, EndCustomerFactory, ProductFactory, TenantAuthorizationFactory
+from tests.pc_sandbox import CONTOSO_TENANT
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
+
+pytestmark = [pytest.mark.schema_fuzz, pytest.mark.postgres]
+
+
+@pytest.fixture
+def live_storefront(transactional_db, sandbox, tmp_path):
+    with storefront_server(sandbox_url=sandbox.url, log_path=tmp_path / "gunicorn.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def reseller_world(owner, reseller):
+    """What the generated ids may hit: a product, an end-customer and a verified tenant of the reseller."""
+    ProductFactory(name="Microsoft 365 Business Basic", price="6.00")
+    contoso = EndCustomerFactory(reseller=reseller, company_name="Contoso Ltd")
+    TenantAuthorizationFactory(
+        organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
+    )
+    # The server in another process has the real password hashers, not the tests' fast one.
+    owner.password = PBKDF2PasswordHasher().encode(PASSWORD, "schemathesis", iterations=1000)
+    owner.save(update_fields=["password"])
+    return owner
+
+
+def api_token(base_url: str, user) -> str:
+    """A token the way an integrator gets one: POST /api/v1/auth/token/."""
+    response = requests.post(
+        f"{base_url}/api/v1/auth/token/", json={"username": user.email, "password": PASSWORD}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def test_schemathesis_finds_nothing_with_every_check(live_storefront, reseller_world, tmp_path):
+    token = api_token(live_storefront, reseller_world)
+    report = tmp_path / "report.ndjson"
+    command = [
+        str(BIN / "st"),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{live_storefront}/api/schema/?format=json",
+        "--header",
+        f"Authorization: Token {token}",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        "15",
+        "--workers",
+        "2",
+        "--no-shrink",
+        "--no-color",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report),
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    print(output)
+    summary = re.findall(r"^(?:Test cases|Test Phases|API Operations|Seed).*$", output, flags=re.M)
+    assert result.returncode == 0, output[-20000:]
+    assert report.exists() and report.stat().st_size > 0
+    assert "No issues found" in output, summary
+    events = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    assert events
