@@ -14,8 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 import requests
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -71,6 +75,8 @@ def storefront_server(*, sandbox_url: str, log_path: Path) -> Iterator[str]:
                 f"127.0.0.1:{port}",
                 "--workers",
                 "2",
+                "--threads",
+                "4",
                 "--timeout",
                 "60",
             ],
@@ -105,3 +111,17 @@ def _wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path
             pass
         time.sleep(0.3)
     raise RuntimeError(f"gunicorn did not serve within 60 seconds:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def live_storefront(transactional_db, sandbox, tmp_path):
+    """The base URL of gunicorn serving the storefront over this test's (committed) data and the sandbox."""
+    with storefront_server(sandbox_url=sandbox.url, log_path=tmp_path / "gunicorn.log") as base_url:
+        yield base_url
+
+
+def with_real_password_hash(user):
+    """The server in another process has the real password hashers, not the tests' fast one."""
+    user.password = PBKDF2PasswordHasher().encode(PASSWORD, "livetest", iterations=1000)
+    user.save(update_fields=["password"])
+    return user
