@@ -346,6 +346,10 @@ class GdapRequestInputSerializer(serializers.Serializer):
         allow_null=True,
         min_value=1,
         max_value=730,
+        error_messages={
+            "min_value": "The duration must be between 1 and 730 days.",
+            "max_value": "The duration must be between 1 and 730 days.",
+        },
         help_text="1 to 730 days; defaults to 730.",
     )
     auto_extend = StrictBooleanField(

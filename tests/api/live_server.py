@@ -114,8 +114,25 @@ def _wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path
 
 
 @pytest.fixture
-def live_storefront(transactional_db, sandbox, tmp_path):
-    """The base URL of gunicorn serving the storefront over this test's (committed) data and the sandbox."""
+def _seed_rows_back_after_flush(django_db_blocker):
+    """After a transactional test the tables are empty, for every later test of a reused database too: put back
+    what the migrations seeded (set up before transactional_db, so torn down after its flush)."""
+    yield
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture
+def live_storefront(
+    _seed_rows_back_after_flush, django_db_serialized_rollback, transactional_db, sandbox, tmp_path
+):
+    """The base URL of gunicorn serving the storefront over this test's (committed) data and the sandbox.
+
+    The data is committed for the server to see; the tables are emptied afterwards and the rows the migrations
+    seed (GDAP role templates) put back, so later tests find the database as they expect.
+    """
     with storefront_server(sandbox_url=sandbox.url, log_path=tmp_path / "gunicorn.log") as base_url:
         yield base_url
 
