@@ -7,7 +7,7 @@ import re
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
@@ -177,6 +177,24 @@ class EndCustomerListCreateView(OrganizationMixin, APIView):
         summary="Add an end-customer (resellers)",
         description='The address is required when the distributor\'s "Sub customers billing address" switch is on.',
         request=s.EndCustomerInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Contoso",
+                request_only=True,
+                value={
+                    "company_name": "Contoso Ltd",
+                    "first_name": "Megan",
+                    "last_name": "Bowen",
+                    "email": "megan.bowen@contoso.com",
+                    "phone": "+1 425 555 0199",
+                    "address_line1": "1 Microsoft Way",
+                    "city": "Redmond",
+                    "state": "WA",
+                    "postal_code": "98052",
+                    "country": "US",
+                },
+            )
+        ],
         responses={201: s.EndCustomerSerializer, **errors(400, *AUTHENTICATED)},
     )
     def post(self, request):
@@ -262,6 +280,7 @@ class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         summary="Is this MPN ID in the distributor's network?",
         description="`valid` is false (200) for an MPN ID outside the network; the message says what to do.",
         request=s.MpnValidationInputSerializer,
+        examples=[OpenApiExample("Fabrikam", request_only=True, value={"mpn_id": "1234567"})],
         responses={
             200: s.MpnValidationSerializer,
             **errors(*AUTHENTICATED, 429, 503, s400="`invalid`: not 1 to 12 digits."),
