@@ -262,13 +262,10 @@ def _strict_domain_prefix(prefix: str) -> None:
 
 
 def _refuse_reseller_fields(organization, data: dict) -> None:
-    """A direct customer orders for itself under the distributor: a reseller's fields are refused, not ignored."""
-    if organization.is_reseller:
-        return
-    if data.get("end_customer") is not None:
+    """A direct customer orders for itself: an end-customer is refused, not ignored (an MPN ID is refused by the
+    services, csp.trust.buyer_mpn_id)."""
+    if not organization.is_reseller and data.get("end_customer") is not None:
         raise InvalidInput("Direct customers order for themselves: omit end_customer.", field="end_customer")
-    if data.get("mpn_id"):
-        raise InvalidInput("Direct customers have no partner of record: omit mpn_id.", field="mpn_id")
 
 
 class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
@@ -312,11 +309,10 @@ class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView
                 401,
                 503,
                 s400=(
-                    "`invalid`, `mpn_not_in_network` (not in the distributor's network), `no_tenant_for_domain` "
-                    "(no Microsoft tenant uses the prefix) or `end_customer_mismatch`."
+                    "`invalid`, `mpn_not_in_network` (not in the distributor's network) or `no_tenant_for_domain` "
+                    "(no Microsoft tenant uses the prefix)."
                 ),
                 s403="`forbidden` (not an organisation account) or `mpn_id_not_yours`.",
-                s409="`tenant_held_by_another_organization`.",
             ),
         },
     )
@@ -377,9 +373,9 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
                 404,
                 503,
                 s400=(
-                    "`invalid`: a malformed domain, or an expired or cancelled request; `end_customer_mismatch`."
+                    "`invalid`: a malformed domain, or an expired or cancelled request; `no_tenant_for_domain`: "
+                    "no Microsoft tenant uses the authorization's domain."
                 ),
-                s409="`tenant_held_by_another_organization`.",
             ),
         },
     )
