@@ -240,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Order Microsoft cloud services for your end-customers without a browser.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "storefront.api.schema.postprocess",
+    ],
 }
 
 LOGGING = {

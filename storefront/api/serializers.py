@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
+from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,6 +17,89 @@ from storefront.customers.models import EndCustomer
 
 MAX_ORDER_LINES = 50
 MAX_ID = 2**63 - 1  # the largest id a database holds
+
+# The formats the API refuses to bend: the schema states each as a pattern, the server answers 400 for anything else.
+DOMAIN_PREFIX_PATTERN = r"^[a-z0-9]{1,27}$"
+DOMAIN_PREFIX_RULE = "Use 1 to 27 letters (a-z) and digits (0-9) only: no spaces, dots, hyphens or accents."
+MPN_ID_PATTERN = r"^[0-9]{1,12}$"
+MPN_ID_RULE = "The MPN ID must contain digits only (for example 1234567)."
+DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+DOMAIN_RULE = "Enter a domain name such as contoso.com or contoso.onmicrosoft.com, without https:// or an email address."
+TENANT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+TENANT_ID_RULE = "A Microsoft tenant id is a GUID, such as 33333333-3333-4333-8333-000000000001."
+NOT_BLANK_PATTERN = r"\S"  # unanchored: at least one character that is not a space
+
+
+# Strict JSON types --------------------------------------------------------------------------------------------
+# DRF turns 0 into "0", "5" into 5 and "yes" into true; the API refuses what its schema calls the wrong type.
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, nothing else; its length is checked as sent, before surrounding spaces are trimmed."""
+
+    default_error_messages = {"invalid": "Send text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, nothing else: "5", 5.0 and true are refused."""
+
+    default_error_messages = {"invalid": "Send a whole number (a JSON integer)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, nothing else: "true", 1 and "yes" are refused."""
+
+    default_error_messages = {"invalid": "Send true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+def text(max_length: int, **kwargs) -> StrictCharField:
+    """Free text: not blank (unless `allow_blank`), at most `max_length` characters."""
+    if not kwargs.get("allow_blank"):
+        kwargs.setdefault("validators", []).append(
+            RegexValidator(NOT_BLANK_PATTERN, "This field may not be blank.")
+        )
+    return StrictCharField(max_length=max_length, **kwargs)
+
+
+def formatted(pattern: str, rule: str, max_length: int, **kwargs) -> StrictCharField:
+    """An identifier with a fixed format, taken exactly as sent (no trimming, no case folding)."""
+    return StrictCharField(
+        max_length=max_length,
+        trim_whitespace=False,
+        validators=[RegexValidator(pattern, rule)],
+        **kwargs,
+    )
+
+
+def domain_prefix_field(**kwargs) -> StrictCharField:
+    return formatted(
+        DOMAIN_PREFIX_PATTERN,
+        DOMAIN_PREFIX_RULE,
+        27,
+        help_text="The tenant's `<prefix>` of `<prefix>.onmicrosoft.com`: 1 to 27 lowercase letters a-z and digits.",
+        **kwargs,
+    )
+
+
+def mpn_id_field(**kwargs) -> StrictCharField:
+    return formatted(MPN_ID_PATTERN, MPN_ID_RULE, 12, **kwargs)
 
 
 class BlankAsNullCharField(serializers.CharField):
@@ -59,8 +144,8 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text="The user's email address.")
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    username = text(254, help_text="The user's email address.")
+    password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):
@@ -97,18 +182,26 @@ class ProductSerializer(serializers.ModelSerializer):
 class EndCustomerInputSerializer(serializers.Serializer):
     """The billing profile; whether the address is required is the admin's switch, applied by the service."""
 
-    company_name = serializers.CharField(max_length=255)
-    first_name = serializers.CharField(max_length=50)
-    last_name = serializers.CharField(max_length=50)
-    email = serializers.CharField(max_length=254)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    address_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    state = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    country = serializers.CharField(
-        max_length=2,
+    company_name = text(255, help_text="Microsoft's rules: at least 2 characters, not only an abbreviation.")
+    first_name = text(50)
+    last_name = text(50)
+    email = text(254, help_text="An email address.")
+    phone = text(
+        32, required=False, allow_blank=True, default="", help_text="Digits, spaces and + ( ) . / -."
+    )
+    address_line1 = text(200, required=False, allow_blank=True, default="")
+    address_line2 = text(200, required=False, allow_blank=True, default="")
+    city = text(100, required=False, allow_blank=True, default="")
+    state = text(
+        100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="US and Canada: the two-letter code (WA, ON). Australia: the full name.",
+    )
+    postal_code = text(20, required=False, allow_blank=True, default="")
+    country = serializers.ChoiceField(
+        choices=[("", "")] + [(code, code) for code, _ in countries],
         required=False,
         allow_blank=True,
         default="",
@@ -138,7 +231,7 @@ class DomainCheckSerializer(serializers.Serializer):
 
 
 class MpnValidationInputSerializer(serializers.Serializer):
-    mpn_id = serializers.CharField(max_length=40, allow_blank=True, help_text="Digits only, e.g. 1234567.")
+    mpn_id = mpn_id_field(help_text="1 to 12 digits, e.g. 1234567.")
 
 
 class MpnValidationSerializer(serializers.Serializer):
@@ -154,21 +247,21 @@ class MpnValidationSerializer(serializers.Serializer):
 
 
 class AuthorizationInputSerializer(serializers.Serializer):
-    domain_prefix = serializers.CharField(
-        max_length=64, allow_blank=True, help_text="The tenant's `<prefix>`."
-    )
-    mpn_id = serializers.CharField(
-        max_length=40,
+    domain_prefix = domain_prefix_field()
+    mpn_id = mpn_id_field(
         required=False,
         allow_blank=True,
-        help_text="Resellers: the partner of record; defaults to your organisation's MPN ID.",
+        help_text=(
+            "Resellers: the partner of record, one of your organisation's MPN IDs; omitted or empty, your "
+            "organisation's MPN ID. Direct customers may not send it."
+        ),
     )
-    end_customer = serializers.IntegerField(
+    end_customer = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=1,
         max_value=MAX_ID,
-        help_text="Resellers: one of your end-customers.",
+        help_text="Resellers: one of your end-customers. Direct customers may not send it.",
     )
 
 
@@ -193,11 +286,13 @@ class AuthorizationSerializer(serializers.ModelSerializer):
 
 
 class VerifyInputSerializer(serializers.Serializer):
-    default_domain = serializers.CharField(
-        max_length=255,
+    default_domain = formatted(
+        DOMAIN_PATTERN,
+        DOMAIN_RULE,
+        253,
         required=False,
         allow_blank=True,
-        help_text="The customer's default domain (e.g. contoso.com); defaults to `<prefix>.onmicrosoft.com`.",
+        help_text="The customer's default domain (e.g. contoso.com); omitted or empty, `<prefix>.onmicrosoft.com`.",
     )
 
 
@@ -237,18 +332,27 @@ class GdapRoleTemplateSerializer(serializers.ModelSerializer):
 class GdapRequestInputSerializer(serializers.Serializer):
     """Microsoft's limits (duration, no auto-extend with Global Administrator) are the service's to apply."""
 
-    customer_tenant_id = serializers.CharField(
-        max_length=64,
-        allow_blank=True,
+    customer_tenant_id = formatted(
+        TENANT_ID_PATTERN,
+        TENANT_ID_RULE,
+        36,
         help_text="A tenant of one of your verified authorizations or completed orders.",
     )
-    role_template = serializers.IntegerField(
+    role_template = StrictIntegerField(
         min_value=1, max_value=MAX_ID, help_text="A role template id from /api/v1/gdap-role-templates/."
     )
-    duration_days = serializers.IntegerField(
-        required=False, allow_null=True, help_text="1 to 730 days; defaults to 730."
+    duration_days = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=730,
+        error_messages={
+            "min_value": "The duration must be between 1 and 730 days.",
+            "max_value": "The duration must be between 1 and 730 days.",
+        },
+        help_text="1 to 730 days; defaults to 730.",
     )
-    auto_extend = serializers.BooleanField(
+    auto_extend = StrictBooleanField(
         required=False,
         default=False,
         help_text="Extend by 180 days when it ends; not allowed when the roles include Global Administrator.",
@@ -274,46 +378,61 @@ class GdapRequestSerializer(serializers.ModelSerializer):
 
 
 class OrderLineInputSerializer(serializers.Serializer):
-    product = serializers.IntegerField(
+    product = StrictIntegerField(
         min_value=1, max_value=MAX_ID, help_text="A product id from /api/v1/products/."
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class AcceptedField(StrictBooleanField):
+    """Only `true` is an acceptance; `false` is refused with the agreement's own message."""
+
+    def to_internal_value(self, data):
+        if data is False:
+            raise serializers.ValidationError(
+                "The customer must accept the Microsoft Customer Agreement before the order is placed."
+            )
+        return super().to_internal_value(data)
 
 
 class AgreementInputSerializer(serializers.Serializer):
     """The customer contact who accepts the Microsoft Customer Agreement."""
 
-    accepted = serializers.BooleanField()
-    first_name = serializers.CharField(max_length=50)
-    last_name = serializers.CharField(max_length=50)
-    email = serializers.CharField(max_length=254)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    accepted = AcceptedField(
+        help_text="Must be true: the customer accepted the Microsoft Customer Agreement."
+    )
+    first_name = text(50)
+    last_name = text(50)
+    email = text(254, help_text="An email address.")
+    phone = text(
+        32, required=False, allow_blank=True, default="", help_text="Digits, spaces and + ( ) . / -."
+    )
 
 
 class OrderInputSerializer(serializers.Serializer):
     lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
-    end_customer = serializers.IntegerField(
+    end_customer = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=1,
         max_value=MAX_ID,
-        help_text="Resellers: the end-customer ordered for.",
+        help_text="Resellers (required): the end-customer ordered for. Direct customers may not send it.",
     )
-    domain_prefix = serializers.CharField(
-        max_length=64, required=False, allow_null=True, help_text="A new tenant `<prefix>.onmicrosoft.com`."
-    )
-    authorization = serializers.IntegerField(
+    domain_prefix = domain_prefix_field(required=False)
+    authorization = StrictIntegerField(
         required=False,
-        allow_null=True,
         min_value=1,
         max_value=MAX_ID,
-        help_text="An existing tenant: a verified authorization.",
+        help_text="An existing tenant: the id of one of your verified authorizations.",
     )
-    mpn_id = serializers.CharField(
-        max_length=40,
+    mpn_id = mpn_id_field(
         required=False,
         allow_blank=True,
-        help_text="Resellers: the partner of record; defaults to your organisation's MPN ID.",
+        help_text=(
+            "Resellers: the partner of record, one of your organisation's MPN IDs; omitted or empty, your "
+            "organisation's MPN ID. Direct customers may not send it."
+        ),
     )
     customer_agreement = AgreementInputSerializer()
 
@@ -335,8 +454,8 @@ class OrderInputSerializer(serializers.Serializer):
         return quantities
 
     def validate(self, attrs: dict) -> dict:
-        new_tenant = attrs.get("domain_prefix") not in (None, "")
-        existing_tenant = attrs.get("authorization") is not None
+        new_tenant = "domain_prefix" in attrs
+        existing_tenant = "authorization" in attrs
         if new_tenant == existing_tenant:
             raise serializers.ValidationError(
                 {

@@ -7,8 +7,7 @@ import re
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView as BaseAPIView
 
 from billing import selectors as billing_selectors
-from csp import connect, gdap
+from csp import connect, domains, gdap
 from csp import selectors as csp_selectors
 from csp import services as csp_services
 from csp.errors import InvalidInput
@@ -34,12 +33,15 @@ from storefront.customers.models import EndCustomer
 from storefront.customers.services import end_customer_create
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 100
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,100}$"
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
 
 # Error responses, documented with the codes each status carries ------------------------------------------------
 
+# Every code an answer may carry is written in backticks in its description: storefront.api.schema turns them into
+# the enum of the answer's `code`, so a new code must be named here (or in the operation's own description).
 _ERROR_DESCRIPTIONS = {
-    400: "Invalid input (`invalid`, or a rule's code such as `mpn_not_in_network`).",
+    400: "`invalid`: the input breaks a rule; `fields` names the fields at fault.",
     401: "`not_authenticated`: no or a bad token or session.",
     403: "`forbidden`: your account may not use this endpoint.",
     404: "`not_found`: no such object in your organisation.",
@@ -111,7 +113,7 @@ class TokenView(APIView):
         request=s.TokenRequestSerializer,
         responses={
             200: s.TokenSerializer,
-            **errors(429, s400="`invalid` (missing fields) or `invalid_credentials`."),
+            **errors(429, s400="`invalid` (a missing or malformed field) or `invalid_credentials`."),
         },
         auth=[],
     )
@@ -175,6 +177,24 @@ class EndCustomerListCreateView(OrganizationMixin, APIView):
         summary="Add an end-customer (resellers)",
         description='The address is required when the distributor\'s "Sub customers billing address" switch is on.',
         request=s.EndCustomerInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Contoso",
+                request_only=True,
+                value={
+                    "company_name": "Contoso Ltd",
+                    "first_name": "Megan",
+                    "last_name": "Bowen",
+                    "email": "megan.bowen@contoso.com",
+                    "phone": "+1 425 555 0199",
+                    "address_line1": "1 Microsoft Way",
+                    "city": "Redmond",
+                    "state": "WA",
+                    "postal_code": "98052",
+                    "country": "US",
+                },
+            )
+        ],
         responses={201: s.EndCustomerSerializer, **errors(400, *AUTHENTICATED)},
     )
     def post(self, request):
@@ -211,9 +231,9 @@ class DomainCheckView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         parameters=[
             OpenApiParameter(
                 "prefix",
-                {"type": "string", "minLength": 1},
+                {"type": "string", "pattern": s.DOMAIN_PREFIX_PATTERN, "minLength": 1, "maxLength": 27},
                 OpenApiParameter.PATH,
-                description="1 to 27 letters a-z and digits; uppercase is lowercased.",
+                description="1 to 27 lowercase letters a-z and digits.",
             )
         ],
         responses={
@@ -224,10 +244,28 @@ class DomainCheckView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         },
     )
     def get(self, request, prefix: str):
+        _strict_domain_prefix(prefix)
         check = csp_services.domain_prefix_check(
             domain_prefix=prefix, for_reseller=self.organization.is_reseller
         )
         return Response(s.DomainCheckSerializer(check).data)
+
+
+def _strict_domain_prefix(prefix: str) -> None:
+    """The API takes the prefix exactly as its schema says; the service's message explains what is wrong."""
+    if re.fullmatch(s.DOMAIN_PREFIX_PATTERN, prefix):
+        return
+    domains.normalize_domain_prefix(prefix)  # raises with the specific rule broken
+    raise InvalidInput(
+        f"{s.DOMAIN_PREFIX_RULE} Send it in lowercase, without .onmicrosoft.com.", field="domain_prefix"
+    )
+
+
+def _refuse_reseller_fields(organization, data: dict) -> None:
+    """A direct customer orders for itself: an end-customer is refused, not ignored (an MPN ID is refused by the
+    services, csp.trust.buyer_mpn_id)."""
+    if not organization.is_reseller and data.get("end_customer") is not None:
+        raise InvalidInput("Direct customers order for themselves: omit end_customer.", field="end_customer")
 
 
 class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
@@ -239,9 +277,10 @@ class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         summary="Is this MPN ID in the distributor's network?",
         description="`valid` is false (200) for an MPN ID outside the network; the message says what to do.",
         request=s.MpnValidationInputSerializer,
+        examples=[OpenApiExample("Fabrikam", request_only=True, value={"mpn_id": "1234567"})],
         responses={
             200: s.MpnValidationSerializer,
-            **errors(*AUTHENTICATED, 429, 503, s400="`invalid`: not digits only."),
+            **errors(*AUTHENTICATED, 429, 503, s400="`invalid`: not 1 to 12 digits."),
         },
     )
     def post(self, request):
@@ -260,17 +299,27 @@ class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView
         summary="Ask an existing tenant to accept you as its CSP",
         description=(
             "Creates (or reuses) a pending authorization and returns the link the customer's administrator opens. "
-            "Resellers: `mpn_id` defaults to your organisation's MPN ID and must be in the distributor's network."
+            "Resellers: `mpn_id` defaults to your organisation's MPN ID and must be in the distributor's network. "
+            "Direct customers may not send `mpn_id` or `end_customer` (400)."
         ),
         request=s.AuthorizationInputSerializer,
         responses={
             201: s.AuthorizationSerializer,
-            **errors(*AUTHENTICATED, 503, s400="`invalid` or `mpn_not_in_network`."),
+            **errors(
+                401,
+                503,
+                s400=(
+                    "`invalid`, `mpn_not_in_network` (not in the distributor's network) or `no_tenant_for_domain` "
+                    "(no Microsoft tenant uses the prefix)."
+                ),
+                s403="`forbidden` (not an organisation account) or `mpn_id_not_yours`.",
+            ),
         },
     )
     def post(self, request):
         data = _valid(s.AuthorizationInputSerializer, request.data)
         organization = self.organization
+        _refuse_reseller_fields(organization, data)
         end_customer_id = data.get("end_customer")
         if organization.is_reseller:
             if end_customer_id is not None:
@@ -323,7 +372,10 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
                 *AUTHENTICATED,
                 404,
                 503,
-                s400="`invalid`: a malformed domain, or an expired or cancelled request.",
+                s400=(
+                    "`invalid`: a malformed domain, or an expired or cancelled request; `no_tenant_for_domain`: "
+                    "no Microsoft tenant uses the authorization's domain."
+                ),
             ),
         },
     )
@@ -454,15 +506,24 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         summary="Place an order",
         description=(
             "Give exactly one of `domain_prefix` (a new tenant) or `authorization` (a verified existing tenant). "
-            "The same `Idempotency-Key` with the same body answers the same order (200); with another body, 409."
+            "The same `Idempotency-Key` with the same body answers the same order (200); with another body, 409. "
+            "Resellers must send `end_customer`; direct customers may not send `end_customer` or `mpn_id` (400)."
         ),
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                OpenApiTypes.STR,
+                {
+                    "type": "string",
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                },
                 OpenApiParameter.HEADER,
                 required=True,
-                description="A unique key per order you mean to place, e.g. a UUID (at most 100 characters).",
+                description=(
+                    "A unique key per order you mean to place, e.g. a UUID: 1 to 100 printable ASCII characters "
+                    "without spaces."
+                ),
             )
         ],
         request=s.OrderInputSerializer,
@@ -473,15 +534,21 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
                 *AUTHENTICATED,
                 503,
                 s400=(
-                    "`invalid`, `idempotency_key_required`, `billing_address_required` or `mpn_not_in_network`."
+                    "`invalid`, `idempotency_key_required`, `billing_address_required`, `mpn_not_in_network` or "
+                    "`end_customer_mismatch`."
                 ),
-                s409="`domain_taken`, `authorization_not_verified` or `idempotency_conflict`.",
+                s403="`forbidden` (not an organisation account) or `mpn_id_not_yours`.",
+                s409=(
+                    "`domain_taken`, `authorization_not_verified`, `idempotency_conflict` or "
+                    "`tenant_held_by_another_organization`."
+                ),
             ),
         },
     )
     def post(self, request):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
+        _refuse_reseller_fields(self.organization, data)
         agreement = data["customer_agreement"]
         order, created = checkout_services.order_submit(
             user=request.user,

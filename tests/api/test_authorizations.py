@@ -54,7 +54,7 @@ def test_reseller_authorization_defaults_to_the_organisations_mpn_id(owner_api, 
 
 def test_asking_again_reuses_the_pending_authorization(owner_api, sandbox):
     first = create(owner_api).json()
-    second = create(owner_api, domain_prefix="CONTOSO").json()
+    second = create(owner_api, domain_prefix="contoso").json()
     assert second["id"] == first["id"]
     assert TenantAuthorization.objects.count() == 1
 

@@ -26,7 +26,7 @@ def tiny_lookup_rate(settings):
 
 
 def test_a_free_prefix_is_available(owner_api, sandbox):
-    response = owner_api.get("/api/v1/domains/FabrikamNew42/")
+    response = owner_api.get("/api/v1/domains/fabrikamnew42/")
     assert response.status_code == 200
     assert response.json() == {
         "domain_prefix": "fabrikamnew42",
