@@ -208,6 +208,10 @@ if PARTNER_CENTER_MODE == "live" and not (PARTNER_CENTER_CLIENT_SECRET and PARTN
 DISTRIBUTOR_NAME = env.str("DISTRIBUTOR_NAME", default="Northwind Distribution")
 DISTRIBUTOR_MPN_ID = env.str("DISTRIBUTOR_MPN_ID", default="5123456")
 STOREFRONT_BASE_URL = env.str("STOREFRONT_BASE_URL", default="http://127.0.0.1:8000")
+# The Partner Center webhook receiver: largest body, deliveries per client address, unsigned deliveries kept.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+WEBHOOK_RATE_LIMIT = env.str("WEBHOOK_RATE_LIMIT", default="60/m")
+WEBHOOK_REJECTED_KEPT = env.int("WEBHOOK_REJECTED_KEPT", default=1000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
