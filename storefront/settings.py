@@ -177,7 +177,13 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+# An order no worker has advanced for ORDER_STALL_SECONDS is queued again by beat (checked every
+# ORDER_RESUME_SECONDS): a dead worker's order completes within about the sum of the two (80 s by default).
+ORDER_STALL_SECONDS = env.int("ORDER_STALL_SECONDS", default=60)
+ORDER_RESUME_SECONDS = env.float("ORDER_RESUME_SECONDS", default=20.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -272,4 +278,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "csp.tasks.partner_center_connection_watch",
         "schedule": 6 * 3600.0,
     },
+    "resume-stalled-orders": {"task": "csp.tasks.orders_resume_stalled", "schedule": ORDER_RESUME_SECONDS},
 }
