@@ -16,12 +16,22 @@ def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse
     return response
 
 
+def _body_limit() -> int:
+    """The receiver's own ceiling, or Django's when that is lower."""
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return min(settings.WEBHOOK_MAX_BODY_BYTES, django_limit if django_limit is not None else 2**63)
+
+
 def _too_large(request: HttpRequest) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return length > settings.WEBHOOK_MAX_BODY_BYTES
+    return length > _body_limit()
+
+
+def _too_large_answer() -> JsonResponse:
+    return _error(413, "request_too_large", f"A delivery is at most {_body_limit()} bytes.")
 
 
 def _json_or_unnamed(request: HttpRequest) -> bool:
@@ -45,17 +55,13 @@ def partner_center_webhook(request: HttpRequest) -> JsonResponse:
             **{"Retry-After": "60"},
         )
     if _too_large(request):
-        return _error(
-            413, "request_too_large", f"A delivery is at most {settings.WEBHOOK_MAX_BODY_BYTES} bytes."
-        )
+        return _too_large_answer()
     if not _json_or_unnamed(request):
         return _error(415, "unsupported_media_type", "Deliveries are JSON (Content-Type: application/json).")
     try:
         body = request.body
     except RequestDataTooBig:
-        return _error(
-            413, "request_too_large", f"A delivery is at most {settings.WEBHOOK_MAX_BODY_BYTES} bytes."
-        )
+        return _too_large_answer()
     receipt = webhooks.webhook_receive(
         body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR", "")
     )
