@@ -40,6 +40,8 @@ class OrderAdmin(admin.ModelAdmin):
         "organization",
         "end_customer",
         "status",
+        "attempts",
+        "next_attempt_at",
         "tenant",
         "total",
         "currency",
@@ -61,6 +63,7 @@ class OrderAdmin(admin.ModelAdmin):
     # admin_password (the new tenant's first admin password) is never shown: it is not in any list below.
     fieldsets = [
         (None, {"fields": ["number", "status", "failure_reason", "progress"]}),
+        ("Attempts with Microsoft", {"fields": ["attempts", "last_error", "next_attempt_at"]}),
         (
             "Buyer",
             {"fields": ["organization", "end_customer", "placed_by", "partner_mpn_id", "reseller_tenant_id"]},
@@ -99,6 +102,9 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = [
         "number",
         "progress",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
         "organization",
         "end_customer",
         "placed_by",

@@ -85,6 +85,10 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     buyer_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The worker's attempts with Microsoft, for support and for the buyer's "Microsoft is not answering".
+    attempts = models.PositiveIntegerField("Attempts with Microsoft", default=0, editable=False)
+    last_error = models.TextField("Last error from Microsoft", blank=True, editable=False)
+    next_attempt_at = models.DateTimeField("Next try", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -113,6 +117,11 @@ class Order(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.FAILED}
+
+    @property
+    def waiting_on_microsoft(self) -> bool:
+        """Accepted here but Microsoft did not answer the last attempt: the worker tries again at next_attempt_at."""
+        return not self.is_finished and self.next_attempt_at is not None
 
 
 class OrderLine(models.Model):

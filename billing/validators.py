@@ -92,17 +92,36 @@ AU_STATES = {
     "Western Australia",
 }
 _DOMAIN_EXTENSION = re.compile(r"\.(com|net|org|io|biz|info|co\.uk|de|fr)\b", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f<>]")
+# Text a browser, a mail client or Microsoft would read as more than text: control characters (C0 and C1, so line
+# breaks and tabs too), the invisible marks that reverse how text is displayed (bidi embeddings, overrides and
+# isolates), and markup.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_MARKUP = re.compile(r"[<>]|&(?:lt|gt|#x?[0-9a-f]+);|javascript:", re.IGNORECASE)
+# A web address in a name: a scheme, "www.", or a host name whose last label before the extension has two or more
+# characters ("evil.example", not the initials in "J.P.Morgan").
+_WEB_ADDRESS = re.compile(
+    r"[a-z][a-z0-9+.-]*://|\bwww\.|(?<![\w.])(?:[\w-]+\.)*[\w-]{2,}\.[a-z]{2,24}(?![\w.])", re.IGNORECASE
+)
 
 
 def _letters_and_digits(value: str) -> str:
     return "".join(ch for ch in value if unicodedata.category(ch)[0] in {"L", "N"})
 
 
+def validate_plain_text(value: str, what: str) -> None:
+    """No invisible control or direction characters and no markup: Microsoft refuses them, pages must not run them."""
+    if _CONTROL.search(value or ""):
+        raise ValidationError(
+            f"The {what} contains an invisible character (a line break, tab or text-direction mark): "
+            "retype it on one line."
+        )
+    if _MARKUP.search(value or ""):
+        raise ValidationError(f"The {what} cannot contain < or > or web markup.")
+
+
 def _common_bans(value: str, what: str) -> None:
     stripped = value.strip()
-    if _CONTROL.search(value):
-        raise ValidationError(f"The {what} cannot contain < > or control characters.")
+    validate_plain_text(value, what)
     if not _letters_and_digits(stripped):
         raise ValidationError(
             f"The {what} must contain letters or digits, not only spaces or special characters."
@@ -127,8 +146,21 @@ def validate_company_name(value: str) -> None:
     _common_bans(stripped, "company name")
     if _letters_and_digits(stripped).lower() in BARE_ABBREVIATIONS:
         raise ValidationError("Enter the full company name, not only an abbreviation such as LLC or Inc.")
+    if _WEB_ADDRESS.search(stripped):
+        raise ValidationError(
+            "Leave web addresses and domain names (such as www.contoso.com or contoso.com) out of the company name."
+        )
     if _DOMAIN_EXTENSION.search(stripped):
         raise ValidationError('Leave domain extensions such as ".com" out of the company name.')
+
+
+def validate_address_text(value: str, what: str) -> None:
+    """A street, city or state: plain text on one line with a letter or digit, as Microsoft's address needs."""
+    if not (value or "").strip():
+        return
+    validate_plain_text(value, what)
+    if not _letters_and_digits(value):
+        raise ValidationError(f"The {what} must contain letters or digits.")
 
 
 def validate_person_name(value: str) -> None:
@@ -146,10 +178,18 @@ def validate_phone(value: str) -> None:
         raise ValidationError("Enter a phone number with digits, for example +1 425 555 0101.")
 
 
+STATE_REQUIRED = {
+    "US": "Enter the two-letter state code, for example WA or NY.",
+    "CA": "Enter the two-letter province code, for example ON or BC.",
+    "AU": 'Enter the state\'s full name, for example "New South Wales".',
+}
+
+
 def normalize_state(country: str, state: str) -> str:
     """US states and Canadian provinces as their two-letter codes; Australian states by full name."""
     state = (state or "").strip()
     country = (country or "").upper()
+    validate_address_text(state, "state")
     if country == "US" and state:
         if state.upper() not in US_STATES:
             raise ValidationError("Enter the two-letter state code, for example WA or NY.")

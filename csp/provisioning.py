@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -56,6 +57,8 @@ def _progress_step(order: Order, key: str) -> str:
 
 
 def _save_progress(order: Order, progress: dict[str, Any], **fields: Any) -> None:
+    """Saves a step's outcome; updated_at moves too, as the heartbeat the resume pass watches."""
+    fields.setdefault("updated_at", timezone.now())
     order.progress = progress
     for name, value in fields.items():
         setattr(order, name, value)
@@ -286,6 +289,9 @@ def orders_follow_fulfilment_pass(*, limit: int = 200) -> int:
             order_provision(order_id=order.pk)
         except TransientPartnerCenterError as error:
             logger.warning("Order %s: Microsoft unavailable while following fulfilment: %s", order.pk, error)
+            order_retry_scheduled(
+                order_id=order.pk, error=error, delay_seconds=FULFILMENT_FIRST_CHECK_SECONDS
+            )
     return followed
 
 
@@ -293,7 +299,9 @@ def _claim_for_follow_up(order: Order) -> bool:
     """Optimistic claim on `updated_at`: of two passes that read the same row, only one follows it up."""
     return bool(
         Order.objects.filter(
-            pk=order.pk, status=Order.Status.PROVISIONING, updated_at=order.updated_at
+            pk=order.pk,
+            status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING],
+            updated_at=order.updated_at,
         ).update(updated_at=timezone.now())
     )
 
@@ -303,6 +311,7 @@ def order_provision(*, order_id: int) -> Order:
     order = Order.objects.select_related("authorization").get(pk=order_id)
     if order.is_finished:
         return order
+    Order.objects.filter(pk=order_id).update(attempts=F("attempts") + 1, updated_at=timezone.now())
     if order.status == Order.Status.SUBMITTED:
         order_claim(order_id=order_id)
         order.refresh_from_db()
@@ -317,7 +326,7 @@ def order_provision(*, order_id: int) -> Order:
             "yours. Please contact us.",
         )
         order.refresh_from_db()
-        transaction.on_commit(lambda: notifications.order_finished(order_id=order.pk))
+        transaction.on_commit(lambda: _order_finished(order.pk))
         return order
     try:
         if order.tenant == Order.Tenant.NEW and not order.customer_tenant_id:
@@ -338,6 +347,8 @@ def order_provision(*, order_id: int) -> Order:
         _save_progress(
             order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error)
         )
+    # This attempt got its answers from Microsoft: no retry is waiting (the last error stays for support).
+    Order.objects.filter(pk=order_id, next_attempt_at__isnull=False).update(next_attempt_at=None)
     order.refresh_from_db()
     if order.is_finished:
         transaction.on_commit(lambda: _order_finished(order.pk))
@@ -348,6 +359,49 @@ def _order_finished(order_id: int) -> None:
     """After commit: the buyer's email, and the announcement (event notifications keep one per order)."""
     signals.announce(signals.order_finished, sender=Order, order_id=order_id)
     notifications.order_finished(order_id=order_id)
+
+
+def order_retry_scheduled(*, order_id: int, error: Exception, delay_seconds: float) -> None:
+    """Records that Microsoft did not answer and when the worker tries again: the buyer's page and support see it."""
+    request_id = getattr(error, "request_id", None)
+    reference = f" (MS-RequestId {request_id})" if request_id else ""
+    now = timezone.now()
+    Order.objects.filter(pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]).update(
+        last_error=f"{now:%Y-%m-%d %H:%M:%S} UTC: {error}{reference}"[:2000],
+        next_attempt_at=now + timedelta(seconds=delay_seconds),
+        updated_at=now,
+    )
+
+
+def orders_resume_stalled_pass(*, limit: int = 50) -> int:
+    """Queues again the orders no worker has advanced for ORDER_STALL_SECONDS, as when a worker died holding one.
+
+    1. Candidates: submitted or provisioning, not checked out yet (the fulfilment pass follows those), untouched
+       since the cutoff and with no retry planned after it.
+    2. Each is claimed by a conditional UPDATE on updated_at, so two passes never both resume one order.
+    3. The claimed order is queued again; its saved MS-RequestIds make the rerun safe at Microsoft, even when the
+       worker thought dead is only slow (both send the same request ids, Microsoft answers both with one result).
+    """
+    from csp import tasks
+
+    cutoff = timezone.now() - timedelta(seconds=settings.ORDER_STALL_SECONDS)
+    stalled = (
+        Order.objects.filter(
+            status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING], updated_at__lt=cutoff
+        )
+        .filter(progress__checked_out__isnull=True)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
+        .only("pk", "number", "updated_at")
+        .order_by("updated_at")[:limit]
+    )
+    resumed = 0
+    for order in stalled:
+        if not _claim_for_follow_up(order):
+            continue  # another pass, or the worker itself, moved it meanwhile
+        logger.warning("Order %s made no progress since %s: queued again", order.number, order.updated_at)
+        tasks.order_place.delay(order.pk)
+        resumed += 1
+    return resumed
 
 
 def order_give_up(*, order_id: int, reason: str) -> str:

@@ -1,6 +1,7 @@
 """Celery tasks decide when; the services decide what."""
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from csp.partner_center.exceptions import TransientPartnerCenterError
 
@@ -10,24 +11,32 @@ ORDER_GIVE_UP_REASON = (
 )
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(TransientPartnerCenterError,),
-    retry_backoff=10,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+# Acknowledged only when done, and handed back to the queue if the worker process running it dies: every step is
+# idempotent, so a second run finishes the order once. A whole worker killed keeps its message until the broker's
+# visibility timeout; beat's resume pass (orders_resume_stalled) queues such an order again within minutes.
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
 def order_place(self, order_id: int) -> str:
     """Places one order with Microsoft; safe to re-run because every step is idempotent."""
     from csp import provisioning
 
     try:
         return provisioning.order_provision(order_id=order_id).status
-    except TransientPartnerCenterError:
+    except TransientPartnerCenterError as error:
         if self.request.retries >= self.max_retries:
             return provisioning.order_give_up(order_id=order_id, reason=ORDER_GIVE_UP_REASON)
-        raise
+        delay = get_exponential_backoff_interval(
+            factor=10, retries=self.request.retries, maximum=600, full_jitter=True
+        )
+        provisioning.order_retry_scheduled(order_id=order_id, error=error, delay_seconds=delay)
+        raise self.retry(exc=error, countdown=delay) from error
+
+
+@shared_task
+def orders_resume_stalled() -> int:
+    """Queues again the orders a dead worker left half-placed (beat runs it every ORDER_RESUME_SECONDS)."""
+    from csp import provisioning
+
+    return provisioning.orders_resume_stalled_pass()
 
 
 @shared_task

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,12 +34,22 @@ KEPT_HEADERS = (
     "User-Agent",
 )
 MAX_BODY_KEPT = 20_000
+REJECTED_BODY_KEPT = 2_000  # enough to see what a forger tried; a flood of them stays small
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text holds no NUL character: a forged body may carry one."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     wanted = {name.lower(): name for name in KEPT_HEADERS}
-    kept = {wanted[key.lower()]: str(value)[:500] for key, value in headers.items() if key.lower() in wanted}
+    kept = {
+        wanted[key.lower()]: _storable(str(value)[:500])
+        for key, value in headers.items()
+        if key.lower() in wanted
+    }
     kept["Authorization"] = "present" if any(k.lower() == "authorization" for k in headers) else "absent"
     return kept
 
@@ -53,7 +64,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str
     """Records a delivery; only a correctly signed one is processed, after commit, by the worker."""
     rejection = partner_center().webhook_rejection(body, headers)
     signature_valid = rejection is None
-    text = body[:MAX_BODY_KEPT].decode("utf-8", errors="replace")
+    text = _storable(body[:MAX_BODY_KEPT].decode("utf-8", errors="replace"))
     delivery = WebhookDelivery(
         signature_valid=signature_valid,
         body=text,
@@ -62,8 +73,10 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str
     )
     if not signature_valid:
         delivery.status = WebhookDelivery.Status.REJECTED
-        delivery.result = f"Not signed by Microsoft, nothing was changed: {rejection}"
+        delivery.body = text[:REJECTED_BODY_KEPT]
+        delivery.result = _storable(f"Not signed by Microsoft, nothing was changed: {rejection}")[:4000]
         delivery.save()
+        webhook_rejected_prune(keep=settings.WEBHOOK_REJECTED_KEPT)
         logger.warning("Rejected a Partner Center webhook from %s: %s", remote_addr, rejection)
         return WebhookReceipt(False, delivery)
     try:
@@ -80,6 +93,16 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str
         delivery.save()
         transaction.on_commit(lambda: _enqueue(delivery.pk))
     return WebhookReceipt(True, delivery)
+
+
+def webhook_rejected_prune(*, keep: int) -> int:
+    """Deletes the oldest rejected deliveries beyond the newest `keep`, so forged ones cannot fill the database."""
+    rejected = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.REJECTED)
+    boundary = list(rejected.order_by("-id").values_list("id", flat=True)[keep : keep + 1])
+    if not boundary:
+        return 0
+    deleted, _ = rejected.filter(id__lte=boundary[0]).delete()
+    return deleted
 
 
 def _enqueue(delivery_id: int) -> None:

@@ -178,7 +178,13 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+# An order no worker has advanced for ORDER_STALL_SECONDS is queued again by beat (checked every
+# ORDER_RESUME_SECONDS): a dead worker's order completes within about the sum of the two (80 s by default).
+ORDER_STALL_SECONDS = env.int("ORDER_STALL_SECONDS", default=60)
+ORDER_RESUME_SECONDS = env.float("ORDER_RESUME_SECONDS", default=20.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -209,6 +215,10 @@ if PARTNER_CENTER_MODE == "live" and not (PARTNER_CENTER_CLIENT_SECRET and PARTN
 DISTRIBUTOR_NAME = env.str("DISTRIBUTOR_NAME", default="Northwind Distribution")
 DISTRIBUTOR_MPN_ID = env.str("DISTRIBUTOR_MPN_ID", default="5123456")
 STOREFRONT_BASE_URL = env.str("STOREFRONT_BASE_URL", default="http://127.0.0.1:8000")
+# The Partner Center webhook receiver: largest body, deliveries per client address, unsigned deliveries kept.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+WEBHOOK_RATE_LIMIT = env.str("WEBHOOK_RATE_LIMIT", default="60/m")
+WEBHOOK_REJECTED_KEPT = env.int("WEBHOOK_REJECTED_KEPT", default=1000)
 
 # Event notifications to resellers' systems (storefront/events/): public HTTPS addresses only. The sandbox demo and the
 # tests may allow loopback (http://127.0.0.1:...) so a local receiver works; production refuses it.
@@ -287,4 +297,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
     "event-deliveries-due": {"task": "storefront.events.tasks.deliveries_due", "schedule": 10.0},
+    "resume-stalled-orders": {"task": "csp.tasks.orders_resume_stalled", "schedule": ORDER_RESUME_SECONDS},
 }

@@ -190,7 +190,7 @@ def parse_webhook_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """The typed event from a delivery's JSON body; an unreadable body is a permanent error."""
     try:
         payload = json.loads(body) if isinstance(body, (bytes, str)) else body
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays or objects nested thousands deep
         raise PermanentPartnerCenterError("webhook body is not JSON") from exc
     if not isinstance(payload, Mapping):
         raise PermanentPartnerCenterError("webhook body is not a JSON object")

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 
 from billing.models import BillingProfile
+from billing.validators import validate_company_name
 from csp.models import ResellerMpnId
 
 from .models import Organization, User
@@ -26,6 +27,11 @@ class OrganizationForm(forms.ModelForm):
             "phone",
             *BillingProfile.ADDRESS_FIELDS,
         ]
+
+    def clean_company_name(self):
+        value = self.cleaned_data["company_name"].strip()
+        validate_company_name(value)  # an organisation's name reaches emails and Microsoft: no web addresses
+        return value
 
     def clean(self):
         cleaned = super().clean()

@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from csp.errors import InvalidInput
 from storefront.accounts import throttling as sign_in_throttling
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
+from storefront.api.parsers import JSONParser
 from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
 from storefront.catalog.models import Product

@@ -4,7 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from billing.validators import (
+    STATE_REQUIRED,
     normalize_state,
+    validate_address_text,
     validate_company_name,
     validate_person_name,
     validate_phone,
@@ -27,6 +29,7 @@ PROFILE_FIELDS = [
     "country",
 ]
 ADDRESS_REQUIRED = ["address_line1", "city", "postal_code", "country"]
+ADDRESS_TEXT = {"address_line1": "street address", "address_line2": "address line 2", "city": "city"}
 
 
 class BillingProfileForm(forms.ModelForm):
@@ -66,15 +69,28 @@ class BillingProfileForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         country = str(data.get("country") or "")
+        for name, what in ADDRESS_TEXT.items():
+            try:
+                validate_address_text(data.get(name) or "", what)
+            except ValidationError as error:
+                self.add_error(name, error)
         partial = any(data.get(name) for name in ADDRESS_REQUIRED if name != "country")
         if partial and not self.address_required:
             for name in ADDRESS_REQUIRED:
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, "Complete the address, or leave all address fields empty.")
+        elif country and not partial and "address_line1" not in self.errors:
+            # A country alone is an address Microsoft refuses: it needs the street, city and postal code with it.
+            self.add_error(
+                "address_line1", "Enter the street address for this country, or leave the country empty."
+            )
         try:
             data["state"] = normalize_state(country, data.get("state", ""))
         except ValidationError as error:
             self.add_error("state", error)
+        state_missing = data.get("address_line1") and not data.get("state") and "state" not in self.errors
+        if state_missing and country in STATE_REQUIRED:
+            self.add_error("state", STATE_REQUIRED[country])
         try:
             validate_postal_code(country, data.get("postal_code", ""))
         except ValidationError as error:

@@ -25,7 +25,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_progress(request: HttpRequest, order_id: int) -> HttpResponse:
     """htmx polling while Microsoft provisions the order."""
     order = selectors.order_get(organization_id=request.user.organization_id, order_id=order_id)
-    if request.GET.get("status") == order.status:
+    waiting = "1" if order.waiting_on_microsoft else "0"
+    if request.GET.get("status") == order.status and request.GET.get("waiting", waiting) == waiting:
         return HttpResponse(status=204)
     admin_login = selectors.order_admin_login_reveal(order=order)
     # Once finished, the lines are sent along (out of band) with their subscriptions: no reload, which would

@@ -121,8 +121,8 @@ def _request(client: Client, name: str, pattern, world, spec: Access):
     url = reverse(name, kwargs=world.kwargs_for(pattern))
     headers = {"HTTP_HX_REQUEST": "true"} if spec.htmx else {}
     if spec.method == "POST":
-        is_api = name.startswith("api:")
-        if is_api:
+        is_json = name.startswith("api:") or name == "csp:partner-center-webhook"  # Microsoft posts JSON
+        if is_json:
             return client.post(url, spec.data, content_type="application/json", **headers)
         return client.post(url, spec.data, **headers)
     return client.get(url, **headers)

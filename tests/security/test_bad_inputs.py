@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from storefront.checkout.models import CheckoutDraft
 from storefront.customers.forms import PROFILE_FIELDS
+from storefront.customers.models import EndCustomer
 from tests.checkout.conftest import AGREEMENT, NEW_CUSTOMER
 from tests.security.routes import route_names
 from tests.security.world import build_world
@@ -33,6 +35,10 @@ CORPUS = [
     "1e309",
     "../../etc/passwd",
     "\u202etxt.exe",
+    "line\nbreak\ttab",
+    "&lt;script&gt;",
+    "http://evil.example/reset",
+    "www.evil.example",
 ]
 WRONG_TYPES = [None, 0, -1, 1.5, True, [], ["a"], {"a": 1}]
 RAW_MARKUP = ("<script>alert(1)", "<img src=x onerror")
@@ -245,3 +251,96 @@ def test_every_api_field_survives_the_corpus_and_wrong_types(owner, owner_draft,
             HTTP_IDEMPOTENCY_KEY=value,
         )
         _api_safe(response, f"Idempotency-Key {value[:20]!r}")
+
+
+# Data Microsoft would refuse, refused at the field: (field, typed value, the message's words) --------------------
+REFUSED_AT_THE_FIELD = [
+    ("company_name", "Tailwind\u202eTraders", "invisible character"),
+    ("company_name", "Tailwind\x07Traders", "invisible character"),
+    ("company_name", "Tailwind <b>Traders</b>", "cannot contain < or >"),
+    ("company_name", "Reset your password at http://evil.example", "web addresses"),
+    ("company_name", "www.tailwind-traders", "web addresses"),
+    ("company_name", "Tailwind evil.example", "web addresses"),
+    ("first_name", "Sam\u2066", "invisible character"),
+    ("last_name", "<script>Smith", "cannot contain < or >"),
+    ("address_line1", "1 Main St\nSuite 2", "invisible character"),
+    ("address_line1", "1 Main St<script>", "cannot contain < or >"),
+    ("address_line2", "Suite \u202e2", "invisible character"),
+    ("city", "Red&#109;ond", "cannot contain < or >"),
+    ("city", "Redmond\x1b", "invisible character"),
+    ("state", "Washington", "two-letter state code"),
+    ("state", "W\u202eA", "invisible character"),
+    ("state", "", "two-letter state code"),
+]
+REFUSED_BY_COUNTRY = [
+    ({"country": "CA", "state": "Ontario", "postal_code": "K1A 0B1"}, "state", "two-letter province code"),
+    ({"country": "AU", "state": "NSW", "postal_code": "2000"}, "state", "full name"),
+    ({"country": "AU", "state": "", "postal_code": "2000"}, "state", "full name"),
+    (
+        {"country": "DE", "address_line1": "", "city": "", "state": "", "postal_code": ""},
+        "address_line1",
+        "street address for this country",
+    ),
+]
+ACCEPTED_BY_COUNTRY = [
+    {"country": "CA", "state": "on", "postal_code": "K1A 0B1"},
+    {"country": "AU", "state": "new south wales", "postal_code": "2000"},
+    {"company_name": "J.P. Morgan & Co.", "country": "DE", "state": "", "postal_code": "10115"},
+    {"company_name": "Zoë Ünïcødé 漢字 GmbH", "country": "GB", "state": "", "postal_code": "SW1A 1AA"},
+]
+
+
+def _profile(**changes) -> dict[str, str]:
+    base = {k.removeprefix("new-"): v for k, v in NEW_CUSTOMER.items() if k != "end_customer"}
+    return {**base, **changes}
+
+
+def _field_errors(response, field: str) -> list[str]:
+    return [str(m) for m in response.context["form"].errors.get(field, [])]
+
+
+def test_data_microsoft_would_refuse_is_refused_next_to_its_field_keeping_what_was_typed(
+    client, owner, owner_draft
+):
+    client.force_login(owner)
+    before = EndCustomer.objects.count()
+    cases = [(_profile(**{f: v}), f, words) for f, v, words in REFUSED_AT_THE_FIELD]
+    cases += [(_profile(**changes), f, words) for changes, f, words in REFUSED_BY_COUNTRY]
+    for data, field, words in cases:
+        posted = {"end_customer": "new", **{f"new-{k}": v for k, v in data.items()}}
+        response = client.post(reverse("checkout:customer"), posted)
+        what = f"{field}={data[field]!r}"
+        assert response.status_code == 200, what
+        assert any(words in m for m in _field_errors(response, field)), (
+            what,
+            response.context["form"].errors,
+        )
+        page = response.content.decode()
+        for name, value in data.items():
+            if name != "country" and value:
+                assert f'value="{html.escape(value)}"' in page, f"{what}: {name} typed value lost"
+    assert EndCustomer.objects.count() == before
+
+
+def test_addresses_microsoft_accepts_pass_the_same_rules(client, owner, owner_draft):
+    client.force_login(owner)
+    for changes in ACCEPTED_BY_COUNTRY:
+        posted = {"end_customer": "new", **{f"new-{k}": v for k, v in _profile(**changes).items()}}
+        response = client.post(reverse("checkout:customer"), posted)
+        assert response.status_code == 302, (changes, response.context and response.context["form"].errors)
+    assert EndCustomer.objects.filter(state__in=["ON", "New South Wales"]).count() == 2
+
+
+def test_the_api_refuses_the_same_data_with_the_field_named(owner):
+    token = Token.objects.create(user=owner)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    before = EndCustomer.objects.count()
+    cases = [(_profile(**{f: v}), f, words) for f, v, words in REFUSED_AT_THE_FIELD]
+    cases += [(_profile(**changes), f, words) for changes, f, words in REFUSED_BY_COUNTRY]
+    for data, field, words in cases:
+        response = client.post(reverse("api:end-customers"), data, content_type="application/json")
+        assert response.status_code == 400, (field, data[field], response.content)
+        body = response.json()
+        assert body["code"] == "invalid"
+        assert any(words in m for m in body["fields"].get(field, [])), (field, body)
+    assert EndCustomer.objects.count() == before

@@ -1,0 +1,122 @@
+"""While Microsoft does not answer, the buyer's order page says so and support sees the retries; beat resumes an
+order no worker has advanced (its worker died), once, and leaves alone the orders a worker or a retry still holds."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import Order
+from csp import provisioning
+from csp.partner_center.exceptions import TransientPartnerCenterError
+from csp.tasks import order_place
+from tests.checkout.conftest import submit_new_tenant_order
+from tests.faults.conftest import request_log
+
+pytestmark = pytest.mark.django_db
+WAITING = "Microsoft is not answering; we keep trying and will email you."
+
+
+def _page(client, order) -> str:
+    return client.get(reverse("orders:detail", args=[order.pk])).content.decode().replace("&#x27;", "'")
+
+
+def test_an_order_waiting_on_microsoft_says_so_and_support_sees_the_retries(
+    client, owner, owner_draft, staff_user, sandbox, faults, django_capture_on_commit_callbacks
+):
+    order, _ = submit_new_tenant_order(client, owner, "downco", django_capture_on_commit_callbacks)
+    faults(fail={"count": 1000, "status": 503}, path_contains="/v1/customers")
+    with pytest.raises(TransientPartnerCenterError):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert (order.status, order.attempts) == (Order.Status.PROVISIONING, 1)
+    assert order.waiting_on_microsoft
+    assert "503" in order.last_error or "Microsoft" in order.last_error
+    # the task's backoff: up to 10 s after the first failure (full jitter), then doubling to 10 minutes
+    assert order.next_attempt_at <= timezone.now() + timedelta(seconds=11)
+
+    page = _page(client, order)
+    assert WAITING in page
+    assert "<strong>Status:</strong> Provisioning" not in page
+    # the live update swaps the message in while the status itself stays "provisioning"
+    progress = reverse("orders:progress", args=[order.pk])
+    assert client.get(progress, {"status": "provisioning", "waiting": "0"}).status_code == 200
+    assert WAITING in client.get(progress, {"status": "provisioning", "waiting": "0"}).content.decode()
+    assert client.get(progress, {"status": "provisioning", "waiting": "1"}).status_code == 204
+
+    client.force_login(staff_user)
+    admin_page = client.get(reverse("admin:billing_order_change", args=[order.pk])).content.decode()
+    for label in ("Attempts with Microsoft", "Last error from Microsoft", "Next try"):
+        assert label in admin_page
+    assert order.last_error.split(":")[0] in admin_page
+    client.force_login(owner)
+
+    faults()  # Microsoft answers again; the retry the task planned completes the order and emails the buyer
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert (order.status, order.attempts, order.waiting_on_microsoft) == (Order.Status.COMPLETED, 2, False)
+    assert order.last_error  # kept for support
+    assert WAITING not in _page(client, order)
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+def _stalled(order: Order, *, seconds: int, **fields) -> None:
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(seconds=seconds), **fields)
+
+
+def test_beat_resumes_an_order_a_dead_worker_left_half_placed_once(
+    client, owner, owner_draft, sandbox, settings, eager_worker, django_capture_on_commit_callbacks
+):
+    settings.ORDER_STALL_SECONDS = 60
+    order, _ = submit_new_tenant_order(client, owner, "halfco", django_capture_on_commit_callbacks)
+    # The worker created the customer, saved the cart's request id, and died in the cart call.
+    with pytest.raises(RuntimeError):
+        real = provisioning._cart_and_checkout
+        provisioning._cart_and_checkout = lambda o: (provisioning._progress_step(o, "cart"), 1 / 0)
+        try:
+            provisioning.order_provision(order_id=order.pk)
+        except ZeroDivisionError as error:
+            raise RuntimeError("worker died") from error
+        finally:
+            provisioning._cart_and_checkout = real
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and order.progress["customer_created"]
+
+    assert provisioning.orders_resume_stalled_pass() == 0  # a worker may still be on it
+    _stalled(order, seconds=61)
+    assert provisioning.orders_resume_stalled_pass() == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED, order.failure_reason
+    assert provisioning.orders_resume_stalled_pass() == 0
+    customers = [r for r in request_log(sandbox) if r["method"] == "POST" and r["target"] == "/v1/customers"]
+    checkouts = [r for r in request_log(sandbox) if r["target"].endswith("/checkout")]
+    assert (len(customers), len(checkouts)) == (1, 1)
+
+
+def test_beat_leaves_alone_orders_a_retry_or_the_fulfilment_pass_holds(
+    client, owner, owner_draft, sandbox, settings, eager_worker, django_capture_on_commit_callbacks
+):
+    settings.ORDER_STALL_SECONDS = 60
+    order, _ = submit_new_tenant_order(client, owner, "heldco", django_capture_on_commit_callbacks)
+    _stalled(order, seconds=3600, status=Order.Status.PROVISIONING, next_attempt_at=timezone.now())
+    assert provisioning.orders_resume_stalled_pass() == 0  # the planned retry is not overdue
+    _stalled(order, seconds=3600, progress={"checked_out": True})
+    assert (
+        provisioning.orders_resume_stalled_pass() == 0
+    )  # Microsoft accepted it: the fulfilment pass follows
+    _stalled(order, seconds=3600, status=Order.Status.FAILED, progress={})
+    assert provisioning.orders_resume_stalled_pass() == 0
+    _stalled(order, seconds=3600, status=Order.Status.SUBMITTED, next_attempt_at=None)
+    assert provisioning.orders_resume_stalled_pass() == 1  # never picked up (say the broker lost it)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+
+
+def test_the_default_stall_and_beat_interval_resume_within_two_minutes(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["resume-stalled-orders"]
+    assert schedule["task"] == "csp.tasks.orders_resume_stalled"
+    assert settings.ORDER_STALL_SECONDS + schedule["schedule"] <= 90
+    assert order_place.acks_late and order_place.reject_on_worker_lost
