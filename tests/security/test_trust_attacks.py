@@ -234,3 +234,70 @@ def test_a_sign_in_answer_for_another_flow_proves_nothing(client, direct_user, s
     again = client.get(reverse("checkout:authorization_signed_in"), {"code": "x", "state": "y"}, follow=True)
     assert "already been used" in again.content.decode()
     assert not TenantHolding.objects.filter(organization=direct_user.organization).exists()
+
+
+@pytest.mark.parametrize("forged", ["other_organisation", "other_end_customer"])
+def test_a_draft_pointing_at_an_authorization_that_is_not_its_own_places_no_order(
+    owner, outsider, reseller, product, contoso, sandbox, forged
+):
+    """Attack (draft manipulation): the buyer's checkout draft is made to point at Adatum's verified authorization,
+    or at Fabrikam's own authorization given for another of its customers; Place order refuses both."""
+    from storefront.checkout.services import AgreementAcceptance, checkout_draft_get, checkout_place_order
+    from tests.factories import TenantAuthorizationFactory
+
+    if forged == "other_organisation":
+        authorization = TenantAuthorizationFactory(
+            organization=outsider.organization, verified=True, domain_prefix="contoso"
+        )
+    else:
+        other = EndCustomerFactory(reseller=reseller, company_name="Another customer")
+        authorization = TenantAuthorizationFactory(
+            organization=reseller, end_customer=other, verified=True, domain_prefix="contoso"
+        )
+    draft = checkout_draft_get(user=owner)
+    draft.lines = {str(product.pk): 3}
+    draft.end_customer = contoso
+    draft.domain_prefix = "contoso"
+    draft.existing_tenant = True
+    draft.mpn_id = reseller.mpn_id
+    draft.authorization = authorization
+    draft.service_details_done = True
+    draft.save()
+    agreement = AgreementAcceptance(
+        accepted=True, first_name="Jane", last_name="Doe", email="jane@contoso.example", phone="4255550101"
+    )
+    with pytest.raises(services.StorefrontError):
+        checkout_place_order(draft=draft, agreement=agreement)
+    assert Order.objects.count() == 0
+    contoso.refresh_from_db()
+    assert contoso.tenant_id != authorization.customer_tenant_id
+
+
+def test_an_expired_authorization_cannot_be_verified_and_microsoft_is_not_asked(owner, reseller, sandbox):
+    """Attack (reuse): verifying an authorization past its expiry date, hoping the customer accepted late."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import TenantAuthorizationFactory
+
+    authorization = TenantAuthorizationFactory(
+        organization=reseller, domain_prefix="contoso", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = api_client_for(owner).post(
+        f"/api/v1/authorizations/{authorization.pk}/verify/", {"default_domain": "contoso.com"}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    authorization.refresh_from_db()
+    assert authorization.status == "expired"
+    assert microsoft_requests(sandbox) == 0
+
+
+@pytest.mark.parametrize("raw_id", ["abc", "99999999999999999999", "-1", "1%00"])
+def test_odd_authorization_ids_in_the_url_are_unknown(owner, raw_id, sandbox):
+    """Attack: non-numeric, huge or negative authorization ids in the API paths: 404, never a 500."""
+    response = api_client_for(owner).post(
+        f"/api/v1/authorizations/{raw_id}/verify/", {"default_domain": "contoso.com"}, format="json"
+    )
+    assert response.status_code == 404, response.content
+    assert microsoft_requests(sandbox) == 0
