@@ -607,24 +607,26 @@ def tenant_authorization_mark_verified(
 ) -> bool:
     """Records that Microsoft confirmed the relationship (the caller has just checked it), when that proves the
     tenant is the organisation's (`csp.trust.tenant_proof_problem`); otherwise says why on the authorization."""
-    problem = trust.tenant_proof_problem(authorization=authorization, tenant_id=tenant_id)
-    if problem is not None:
-        TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
-            last_message=problem, last_checked_at=timezone.now()
+    with transaction.atomic():  # the check and the holding are written under the tenant's lock
+        trust.tenant_lock(tenant_id=tenant_id)
+        problem = trust.tenant_proof_problem(authorization=authorization, tenant_id=tenant_id)
+        if problem is not None:
+            TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
+                last_message=problem, last_checked_at=timezone.now()
+            )
+            authorization.last_message = problem
+            return False
+        return _transition(
+            authorization,
+            Status.VERIFIED,
+            actor=actor,
+            user_id=user_id,
+            answer=answer,
+            customer_tenant_id=tenant_id,
+            verified_at=timezone.now(),
+            next_check_at=None,
+            claimed_until=None,
         )
-        authorization.last_message = problem
-        return False
-    return _transition(
-        authorization,
-        Status.VERIFIED,
-        actor=actor,
-        user_id=user_id,
-        answer=answer,
-        customer_tenant_id=tenant_id,
-        verified_at=timezone.now(),
-        next_check_at=None,
-        claimed_until=None,
-    )
 
 
 def tenant_authorization_check_now(

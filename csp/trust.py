@@ -7,6 +7,7 @@ rule lives in one place. What a buyer typed says what they *claim*; these functi
 from __future__ import annotations
 
 from django.apps import apps
+from django.db import connection
 
 from csp import domains
 from csp.errors import EndCustomerMismatch, InvalidInput, MpnNotYours
@@ -106,6 +107,13 @@ def tenant_hold(
         },
     )
     return holding
+
+
+def tenant_lock(*, tenant_id: str) -> None:
+    """Serialises decisions about one tenant until the open transaction ends, so two organisations verifying it at
+    once cannot both pass the "nobody else holds it" check (one tenant, one owner)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tenant:{(tenant_id or '').lower()}"])
 
 
 def tenant_proof_problem(*, authorization: TenantAuthorization, tenant_id: str) -> str | None:
