@@ -219,9 +219,9 @@ CONTRACT_MINIMUM = {
     "new tenant (reseller)": 7,
     # link, tenant of the domain, customer, its relationships, agreement template, agreement, cart, checkout
     "existing tenant (reseller)": 8,
-    # link, tenant of the domain, was it already a customer (the trust boundary), customer, agreement template,
-    # agreement, cart, checkout
-    "existing tenant (direct)": 8,
+    # link, tenant of the domain, was it already a customer (the trust boundary), customer, its reseller
+    # relationships (none, or the link proves nothing), agreement template, agreement, cart, checkout
+    "existing tenant (direct)": 9,
 }
 
 

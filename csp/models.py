@@ -95,8 +95,8 @@ class TenantAuthorization(models.Model):
     customer_tenant_id = models.CharField(max_length=36, blank=True, db_index=True)
     tenant_was_customer = models.BooleanField(
         null=True,
-        help_text="Whether the tenant was already the distributor's customer when this authorization was made: "
-        "a direct link accepted before proves nothing about who asked.",
+        help_text="Whether the tenant already was the distributor's customer when this authorization was made, or "
+        "has become a reseller's since: then the direct link's acceptance proves nothing about who asked.",
     )
     ownership_proof = models.CharField(
         max_length=30,

@@ -172,22 +172,19 @@ def authorization_confirm(
 ) -> bool:
     """Confirms one authorization whose tenant is known and verifies it through the services.
 
-    A direct authorization whose tenant is in the customer list needs no further call, an indirect one only the
-    reseller's relationship; otherwise `csp.services.relationship_check` asks Partner Center for the customer too.
+    A tenant in the customer list needs only its reseller relationships (the reseller's, or for a direct link, that
+    no reseller holds it); otherwise `csp.services.relationship_check` asks Partner Center for the customer too.
     """
     domain = authorization.default_domain or authorization.initial_domain
-    if listed_as_customer and authorization.kind == TenantAuthorization.Kind.DIRECT:
-        answer = f"Tenant {tenant_id} ({domain}) is among the distributor's customers"
-    else:
-        result = services.relationship_check(
-            authorization, default_domain=domain, tenant_id=tenant_id, listed_as_customer=listed_as_customer
-        )
-        TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
-            last_checked_at=timezone.now(), last_message=result.detail
-        )
-        if not result.exists:
-            return False
-        answer = f"Tenant {tenant_id} ({domain}): relationship found"
+    result = services.relationship_check(
+        authorization, default_domain=domain, tenant_id=tenant_id, listed_as_customer=listed_as_customer
+    )
+    TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
+        last_checked_at=timezone.now(), last_message=result.detail
+    )
+    if not result.exists:
+        return False
+    answer = f"Tenant {tenant_id} ({domain}): relationship found"
     return services.tenant_authorization_mark_verified(
         authorization=authorization, tenant_id=tenant_id, actor=actor, answer=f"{answer} ({actor} check)"
     )

@@ -525,6 +525,24 @@ def relationship_check(
                 f"{CloudServicesSettings.load().distributor_name} but has not yet accepted you as its reseller. "
                 + wait,
             )
+    elif (
+        not authorization.ownership_proof
+        and authorization.tenant_was_customer is False
+        and _call("check the authorization", client.customer_relationships, tenant_id)
+    ):
+        # The direct link is the same for every buyer: a tenant that has (also) accepted a reseller's link since is
+        # that reseller's customer, and its acceptance says nothing about this buyer.
+        TenantAuthorization.objects.filter(pk=authorization.pk, tenant_was_customer=False).update(
+            tenant_was_customer=True
+        )
+        authorization.tenant_was_customer = True
+        return RelationshipAnswer(
+            False,
+            tenant_id,
+            f"{NOT_YET_MESSAGE} This tenant is a customer of {CloudServicesSettings.load().distributor_name} "
+            "through a reseller, so accepting the link does not show that it is yours. Ask the tenant's "
+            "administrator to select Sign in with Microsoft below, or ask us to confirm it.",
+        )
     return RelationshipAnswer(True, tenant_id, "The authorization is verified.")
 
 

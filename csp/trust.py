@@ -112,6 +112,8 @@ def tenant_hold(
 def tenant_lock(*, tenant_id: str) -> None:
     """Serialises decisions about one tenant until the open transaction ends, so two organisations verifying it at
     once cannot both pass the "nobody else holds it" check (one tenant, one owner)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite (a laptop) takes its write lock when the transaction begins: decisions are serial already
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tenant:{(tenant_id or '').lower()}"])
 

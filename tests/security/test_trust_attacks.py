@@ -19,13 +19,6 @@ def microsoft_requests(sandbox) -> int:
     return sum(sandbox_state(sandbox)["request_counts"].values())
 
 
-HOLE_DIRECT_LINK = (
-    "HOLE (unfixed): a direct authorization made while the tenant was not yet the distributor's customer verifies "
-    "as soon as the tenant becomes one by ANY link, a reseller's included"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=HOLE_DIRECT_LINK)
 def test_a_direct_link_cannot_claim_a_tenant_that_accepted_a_resellers_link(
     direct_user, owner, reseller, sandbox
 ):
@@ -52,7 +45,6 @@ def test_a_direct_link_cannot_claim_a_tenant_that_accepted_a_resellers_link(
     assert not TenantHolding.objects.filter(organization=direct_user.organization).exists()
 
 
-@pytest.mark.xfail(strict=True, reason=HOLE_DIRECT_LINK)
 def test_the_polling_pass_does_not_give_a_resellers_new_customer_to_a_direct_buyer(
     direct_user, owner, reseller, sandbox
 ):
