@@ -76,19 +76,6 @@ def queries() -> dict[str, dict[str, int]]:
     return table
 
 
-def cache_variants() -> dict[str, dict[str, float]]:
-    from bench import caches
-    from storefront.checkout.models import CheckoutDraft
-
-    reseller, _ = bench_users(fresh_drafts=True)
-    CheckoutDraft.objects.filter(user=reseller, status="open").update(
-        domain_prefix="flatco", mpn_id="1234567"
-    )
-    client = Client()
-    client.force_login(reseller)
-    return caches.compare(client, CheckoutDraft.objects.get(user=reseller, status="open"))
-
-
 def polling_pass(sandbox_url: str, pending: int = 10_000, accepted: int = 100) -> dict[str, float] | None:
     try:
         from csp import polling
@@ -152,13 +139,5 @@ def polling_pass(sandbox_url: str, pending: int = 10_000, accepted: int = 100) -
 if __name__ == "__main__":
     sandbox = settings.PARTNER_CENTER_SANDBOX_URL
     measure.warm_up()
-    if sys.argv[1:] == ["caches"]:
-        out = {"caches": cache_variants()}
-    else:
-        out = {
-            "journeys": journeys(sandbox),
-            "queries": queries(),
-            "caches": cache_variants(),
-            "polling": polling_pass(sandbox),
-        }
+    out = {"journeys": journeys(sandbox), "queries": queries(), "polling": polling_pass(sandbox)}
     sys.stdout.write("FIGURES " + json.dumps(out) + "\n")
