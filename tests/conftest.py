@@ -8,6 +8,7 @@ from django.conf import settings
 from csp.models import CloudServicesSettings, GdapRoleTemplate
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from storefront.celery import app as celery_app
+from storefront.checkout.services import checkout_draft_get
 from storefront.configuration.models import StorefrontConfiguration
 from tests.factories import (
     DirectCustomerFactory,
@@ -103,6 +104,13 @@ def staff_user(db):
 
 
 @pytest.fixture
+def admin_client(client, staff_user):
+    """The Django admin as the distributor's staff (tests/accounts, tests/billing, tests/csp)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def storefront_config(db) -> StorefrontConfiguration:
     return StorefrontConfiguration.load()
 
@@ -132,6 +140,26 @@ def contoso(reseller):
     return EndCustomerFactory(
         reseller=reseller, company_name="Contoso Ltd", first_name="Jane", last_name="Doe"
     )
+
+
+@pytest.fixture
+def owner_draft(owner, product, contoso):
+    """The owner's draft with a product in the cart and Contoso chosen as the customer."""
+    draft = checkout_draft_get(user=owner)
+    draft.lines = {str(product.pk): 3}
+    draft.end_customer = contoso
+    draft.save()
+    return draft
+
+
+@pytest.fixture
+def direct_draft(direct_user, product):
+    """The direct customer's draft with a product in the cart and the customer step done."""
+    draft = checkout_draft_get(user=direct_user)
+    draft.lines = {str(product.pk): 2}
+    draft.customer_confirmed = True
+    draft.save()
+    return draft
 
 
 @pytest.fixture
