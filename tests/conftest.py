@@ -18,6 +18,7 @@ from tests.factories import (
     TenantAuthorizationFactory,
     UserFactory,
 )
+from tests.sandbox_ids import CONTOSO_TENANT
 
 pytest_plugins = ["tests.pc_sandbox"]
 
@@ -165,9 +166,6 @@ def direct_draft(direct_user, product):
 @pytest.fixture
 def verified_contoso(reseller, contoso):
     """Contoso's tenant, verified for Fabrikam: a tenant the reseller may ask admin access (GDAP) for."""
-    # Imported here, not at the top: tests.pc_sandbox is a pytest plugin, loaded (and rewritten) after this file.
-    from tests.pc_sandbox import CONTOSO_TENANT
-
     return TenantAuthorizationFactory(
         organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
     )

@@ -17,6 +17,7 @@ from tests.factories import (
     ProductFactory,
     TenantAuthorizationFactory,
 )
+from tests.sandbox_ids import DISTRIBUTOR_MPN_ID, DISTRIBUTOR_TENANT_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ def cloud_settings_form(**overrides) -> dict:
     data = {
         "distributor_name": "Northwind Distribution",
         "environment": "global",
-        "distributor_tenant_id": "d1570b00-0000-4000-8000-000000000001",
-        "distributor_mpn_id": "5123456",
+        "distributor_tenant_id": DISTRIBUTOR_TENANT_ID,
+        "distributor_mpn_id": DISTRIBUTOR_MPN_ID,
         "polling_interval_minutes": "5",
         "authorization_expiry_days": "30",
         "network_refresh_minutes": "60",

@@ -1,9 +1,9 @@
 from django.urls import reverse
 
 from billing.models import Order
-from tests.pc_sandbox import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state
+from tests.pc_sandbox import accept_invitation, sandbox_state
 
-__all__ = ["CONTOSO_TENANT", "FABRIKAM_TENANT", "accept_invitation", "sandbox_state"]
+__all__ = ["accept_invitation", "sandbox_state"]
 
 # The Review step's form: a named customer contact accepted the Microsoft Customer Agreement.
 AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from storefront.checkout.models import CheckoutDraft
 from storefront.customers.forms import PROFILE_FIELDS
 from tests.checkout.conftest import AGREEMENT, NEW_CUSTOMER
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
 from tests.security.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -60,14 +61,14 @@ def _form_cases(world, product_pk):
         (
             "service_details",
             reverse("checkout:service_details"),
-            {"domain_prefix": "brandnewco", "mpn_id": "1234567"},
+            {"domain_prefix": "brandnewco", "mpn_id": FABRIKAM_MPN},
             ["domain_prefix", "mpn_id", "existing_tenant"],
             False,
         ),
         (
             "service_details_check",
             reverse("checkout:service_details_check"),
-            {"domain_prefix": "brandnewco", "mpn_id": "1234567", "check": "domain"},
+            {"domain_prefix": "brandnewco", "mpn_id": FABRIKAM_MPN, "check": "domain"},
             ["domain_prefix", "mpn_id", "check", "existing_tenant"],
             True,
         ),
@@ -103,7 +104,7 @@ def _ready_for_review(draft: CheckoutDraft) -> None:
         end_customer=draft.end_customer,
         domain_prefix="brandnewco",
         existing_tenant=False,
-        mpn_id="1234567",
+        mpn_id=FABRIKAM_MPN,
         authorization=None,
         service_details_done=True,
     )
@@ -161,8 +162,8 @@ API_BODIES = {
             if f != "end_customer"
         },
     ),
-    "api:mpn-validations": ({}, {"mpn_id": "1234567"}),
-    "api:authorizations": ({}, {"domain_prefix": "contoso", "mpn_id": "1234567"}),
+    "api:mpn-validations": ({}, {"mpn_id": FABRIKAM_MPN}),
+    "api:authorizations": ({}, {"domain_prefix": "contoso", "mpn_id": FABRIKAM_MPN}),
     "api:authorization-verify": ("authorization", {"default_domain": "contoso.com"}),
     "api:orders": (
         {},
@@ -170,14 +171,14 @@ API_BODIES = {
             "lines": [{"product": 1, "quantity": 1}],
             "end_customer": 1,
             "domain_prefix": "brandnewco",
-            "mpn_id": "1234567",
+            "mpn_id": FABRIKAM_MPN,
             "customer_agreement": {**AGREEMENT, "accepted": True, "phone": ""},
         },
     ),
     "api:gdap-requests": (
         {},
         {
-            "customer_tenant_id": "33333333-3333-4333-8333-000000000001",
+            "customer_tenant_id": CONTOSO_TENANT,
             "role_template": 1,
             "duration_days": 30,
             "auto_extend": False,
