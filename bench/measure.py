@@ -76,15 +76,16 @@ def page_queries(client: Client, draft) -> dict[str, int]:
 
 @contextlib.contextmanager
 def _in_process_copies_kept() -> Iterator[None]:
-    """Stops the clock of the 5-second in-process copies, so a copy cannot expire between the warm-up and the
+    """Keeps the in-process copies for the whole count, so a copy cannot expire between the warm-up and the
     counted request (a count must not depend on how fast the machine is)."""
     from unittest import mock
 
     from csp import singleton
 
-    frozen = singleton._clock()
-    with mock.patch.object(singleton, "_clock", lambda: frozen):
+    with mock.patch.object(singleton, "COPY_SECONDS", 3600):
+        singleton.forget_loaded_settings()
         yield
+    singleton.forget_loaded_settings()
 
 
 def grow_products(count: int) -> None:

@@ -1,24 +1,27 @@
-"""Rows read on most pages, kept a few seconds in process memory so a page costs no query.
+"""Rows read on most pages, kept a few seconds in each process by Django's cache framework, so a page costs no
+query for them:
 
 - one-row settings models (`SingletonModel.load()`);
 - `ShortLivedRows`: read-mostly rows looked up by key for display (catalog products by id, the reseller network by
   MPN ID). What is enforced on submit never reads them: Checkout and Place order query the database afresh.
 
-A save or delete in this process forgets the copies at once; other processes see a change within seconds.
+The copies live in a Django LocMemCache of their own (in process memory, never shared through Redis, and not in
+settings.CACHES, so tests and deployments that change the caches keep it). A save or delete in this process
+forgets them at once; other processes see a change within seconds.
 """
 
-import threading
-import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Self
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
 
-LOAD_CACHE_SECONDS = 5.0
-_clock = time.monotonic
-_lock = threading.Lock()
-_loaded: dict[type, tuple[Any, float]] = {}
-_row_caches: list["ShortLivedRows"] = []
+COPY_SECONDS = 5
+_COPIES = LocMemCache("csp-in-process-copies", {})
+
+
+def _copies() -> LocMemCache:
+    return _COPIES
 
 
 class SingletonModel(models.Model):
@@ -30,8 +33,11 @@ class SingletonModel(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
-        with _lock:
-            _loaded.clear()
+        _copies().delete(self._copy_key())
+
+    @classmethod
+    def _copy_key(cls) -> str:
+        return f"singleton:{cls._meta.label_lower}"
 
     @classmethod
     def load_defaults(cls) -> dict[str, Any]:
@@ -39,44 +45,31 @@ class SingletonModel(models.Model):
 
     @classmethod
     def load(cls) -> Self:
-        now = _clock()
-        with _lock:
-            cached = _loaded.get(cls)
-        if cached and now - cached[1] < LOAD_CACHE_SECONDS:
-            return cached[0]
-        obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.load_defaults())
-        with _lock:
-            _loaded[cls] = (obj, now)
+        obj = _copies().get(cls._copy_key())
+        if obj is None:
+            obj, _ = cls.objects.get_or_create(pk=1, defaults=cls.load_defaults())
+            _copies().set(cls._copy_key(), obj, COPY_SECONDS)
         return obj
 
 
 class ShortLivedRows:
-    """Rows by key, kept `seconds` in process memory; keys not found are asked again next time (never cached)."""
+    """Rows by key, kept `seconds` in the in-process copies; keys not found are asked again next time (never cached)."""
 
-    def __init__(self, name: str, seconds: float = LOAD_CACHE_SECONDS) -> None:
+    def __init__(self, name: str, seconds: float | None = None) -> None:
         self.name = name
         self.seconds = seconds
-        self._rows: dict[Hashable, tuple[Any, float]] = {}
-        with _lock:
-            _row_caches.append(self)
+        self._prefix = "rows:" + "-".join(name.split())
 
     def get_many(self, keys: Iterable[Hashable], load: Callable[[list], dict]) -> dict:
         """{key: row} for the keys that exist; `load(missing_keys)` reads the others in one go."""
-        now = _clock()
-        found: dict = {}
-        missing = []
-        with _lock:
-            for key in keys:
-                cached = self._rows.get(key)
-                if cached is not None and now - cached[1] < self.seconds:
-                    found[key] = cached[0]
-                else:
-                    missing.append(key)
+        copies = _copies()
+        names = {f"{self._prefix}:{key}": key for key in keys}
+        found = {names[name]: row for name, row in copies.get_many(list(names)).items()}
+        missing = [key for key in names.values() if key not in found]
         if missing:
             loaded = load(missing)
-            with _lock:
-                for key, row in loaded.items():
-                    self._rows[key] = (row, now)
+            seconds = COPY_SECONDS if self.seconds is None else self.seconds
+            copies.set_many({f"{self._prefix}:{key}": row for key, row in loaded.items()}, seconds)
             found.update(loaded)
         return found
 
@@ -90,15 +83,10 @@ class ShortLivedRows:
         return self.get_many([key], load_one).get(key)
 
     def forget(self, *args, **kwargs) -> None:
-        """Drops every copy (also usable as a post_save / post_delete receiver)."""
-        with _lock:
-            self._rows.clear()
+        """Drops every copy in this process (also usable as a post_save / post_delete receiver)."""
+        _copies().clear()
 
 
 def forget_loaded_settings() -> None:
-    """Drops every in-process copy: settings rows and short-lived rows (tests start from their database)."""
-    with _lock:
-        _loaded.clear()
-        caches = list(_row_caches)
-    for rows in caches:
-        rows.forget()
+    """Drops every copy: settings rows and short-lived rows (tests start from their database)."""
+    _copies().clear()

@@ -8,6 +8,7 @@ from django.conf import settings
 from csp.models import CloudServicesSettings, GdapRoleTemplate
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from storefront.celery import app as celery_app
+from storefront.checkout.services import checkout_draft_get
 from storefront.configuration.models import StorefrontConfiguration
 from tests.factories import (
     DirectCustomerFactory,
@@ -17,6 +18,7 @@ from tests.factories import (
     TenantAuthorizationFactory,
     UserFactory,
 )
+from tests.sandbox_ids import CONTOSO_TENANT
 
 pytest_plugins = ["tests.pc_sandbox"]
 
@@ -103,6 +105,13 @@ def staff_user(db):
 
 
 @pytest.fixture
+def admin_client(client, staff_user):
+    """The Django admin as the distributor's staff (tests/accounts, tests/billing, tests/csp)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
 def storefront_config(db) -> StorefrontConfiguration:
     return StorefrontConfiguration.load()
 
@@ -135,11 +144,28 @@ def contoso(reseller):
 
 
 @pytest.fixture
+def owner_draft(owner, product, contoso):
+    """The owner's draft with a product in the cart and Contoso chosen as the customer."""
+    draft = checkout_draft_get(user=owner)
+    draft.lines = {str(product.pk): 3}
+    draft.end_customer = contoso
+    draft.save()
+    return draft
+
+
+@pytest.fixture
+def direct_draft(direct_user, product):
+    """The direct customer's draft with a product in the cart and the customer step done."""
+    draft = checkout_draft_get(user=direct_user)
+    draft.lines = {str(product.pk): 2}
+    draft.customer_confirmed = True
+    draft.save()
+    return draft
+
+
+@pytest.fixture
 def verified_contoso(reseller, contoso):
     """Contoso's tenant, verified for Fabrikam: a tenant the reseller may ask admin access (GDAP) for."""
-    # Imported here, not at the top: tests.pc_sandbox is a pytest plugin, loaded (and rewritten) after this file.
-    from tests.pc_sandbox import CONTOSO_TENANT
-
     return TenantAuthorizationFactory(
         organization=reseller, end_customer=contoso, verified=True, customer_tenant_id=CONTOSO_TENANT
     )

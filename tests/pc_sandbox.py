@@ -9,9 +9,7 @@ from django.core.cache import cache
 
 from csp.connection import reset_clients
 from csp.sandbox.server import SandboxServer
-
-FABRIKAM_TENANT = "22222222-2222-4222-8222-222222222222"
-CONTOSO_TENANT = "33333333-3333-4333-8333-000000000001"
+from tests.sandbox_ids import FABRIKAM_TENANT
 
 
 def accept_invitation(server, *, domain: str, reseller_tenant_id: str | None = FABRIKAM_TENANT) -> None:

@@ -112,18 +112,16 @@ def test_the_cache_is_shared_through_redis():
     cache.set(key, {"tenant": "contoso"}, timeout=30)
     try:
         assert cache.get(key) == {"tenant": "contoso"}
-        assert settings.CACHES["default"]["BACKEND"] == "storefront.cache.RedisCache"
+        assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     finally:
         cache.delete(key)
 
 
 @pytest.mark.redis
-def test_the_redis_cache_reuses_one_client_and_survives_a_fork():
+def test_the_redis_cache_survives_a_fork():
     """gunicorn and Celery fork after the first cache use: the child must get its own connections, not share ours."""
     key = f"storefront-test-{uuid.uuid4().hex}"
     cache.set(key, "parent", timeout=30)
-    backend = cache._cache
-    assert backend.get_client(key) is backend.get_client(key, write=True)
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's outcome is its exit code
         ok = cache.get(key) == "parent" and cache.set(key, "child", timeout=30) is None

@@ -86,7 +86,7 @@ def test_redis_url_makes_redis_the_celery_broker_and_the_cache(tmp_path):
 
     assert values["broker"] == "redis://cache.internal:6380/3"
     assert values["backend"] == "redis://cache.internal:6380/3"
-    assert values["cache"]["BACKEND"] == "storefront.cache.RedisCache"
+    assert values["cache"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert values["cache"]["LOCATION"] == "redis://cache.internal:6380/3"
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -883,32 +883,17 @@ class PartnerCenterClient:
         *,
         size: int = 500,
         continuation: PageLink | None = None,
-        domain_prefix: str | None = None,
     ) -> CustomerPage:
         """One page of the distributor's customers: exactly one call, so polling costs one call per page."""
         if continuation is not None:
             return self._follow(continuation, self._parse_customer_page, operation="customers_page")
-        params: dict[str, Any] = {"size": size}
-        if domain_prefix:
-            params["filter"] = json.dumps(
-                {"Field": "Domain", "Value": domain_prefix, "Operator": "starts_with"}
-            )
         return self._call(
             "GET",
             self._api("customers"),
             self._parse_customer_page,
             operation="customers_page",
-            params=params,
+            params={"size": size},
         )
-
-    def iter_customers(self, *, size: int = 500, domain_prefix: str | None = None) -> Iterator[Customer]:
-        """Every customer, page by page, for a bounded number of pages."""
-        page = self.customers_page(size=size, domain_prefix=domain_prefix)
-        for _ in range(MAX_PAGES):
-            yield from page.items
-            if page.next is None:
-                return
-            page = self.customers_page(continuation=page.next)
 
     def validate_address(self, address: Address) -> AddressValidation:
         """Microsoft's verdict on a billing address, reading the current and the legacy (2007) answers."""
@@ -1179,15 +1164,6 @@ class PartnerCenterClient:
             self._api(f"customers/{quote(tenant_id, safe='')}/orders/{quote(order_id, safe='')}"),
             lambda r: _order_from(self._json(r)),
             operation="get_order",
-        )
-
-    def list_orders(self, tenant_id: str) -> list[PartnerOrder]:
-        """The customer's orders, read before re-creating anything on a retry."""
-        return self._call(
-            "GET",
-            self._api(f"customers/{quote(tenant_id, safe='')}/orders"),
-            lambda r: [_order_from(item) for item in _items(self._json(r))],
-            operation="list_orders",
         )
 
     # -- GDAP (Microsoft Graph) ----------------------------------------------------------------------------

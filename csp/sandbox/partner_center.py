@@ -843,14 +843,6 @@ def checkout(app: SandboxApp, req: Request, customer_id: str, cart_id: str) -> R
     return remember(app, operation, req, 201, result)
 
 
-def list_orders(app: SandboxApp, req: Request, customer_id: str) -> Response:
-    customer = commerce_customer(app, customer_id)
-    orders = [o for o in app.state.orders.values() if o["referenceCustomerId"] == customer.tenant_id]
-    for order in orders:
-        refresh_order(app, order)
-    return json_response(200, collection([_order_json(o) for o in orders]))
-
-
 def _get_order(app: SandboxApp, customer_id: str, order_id: str) -> dict[str, Any]:
     customer = commerce_customer(app, customer_id)
     order = app.state.orders.get(order_id.lower())
@@ -982,7 +974,6 @@ def routes() -> list[Route]:
         Route("POST", c + "/agreements", create_agreement, pc),
         Route("POST", c + "/carts", create_cart, pc),
         Route("POST", c + "/carts/{cart_id}/checkout", checkout, pc),
-        Route("GET", c + "/orders", list_orders, pc),
         Route("GET", c + "/orders/{order_id}", order_detail, pc),
         Route("GET", c + "/orders/{order_id}/provisioningstatus", order_provisioning, pc),
         Route("GET", "/webhooks/v1/registration/events", webhook_events, pc),

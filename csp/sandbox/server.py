@@ -96,7 +96,9 @@ class SandboxApp:
         with self.state.lock:
             if kind != CONTROL:
                 self.state.record_request(endpoint, req.method, req.target, req.request_id)
-            decision = self.state.take_fault(req.target, default_scope=kind in (PARTNER_CENTER, GRAPH))
+            decision = self.state.take_fault(
+                req.target, default_scope=kind in (PARTNER_CENTER, GRAPH), microsoft=kind != CONTROL
+            )
         return route, params, path_exists, kind, decision
 
     def fault_response(self, kind: str, decision: FaultDecision) -> Response | None:

@@ -326,11 +326,12 @@ class SandboxState:
         self.faults = faults
         return faults
 
-    def take_fault(self, target: str, default_scope: bool) -> FaultDecision:
-        """Decide latency and at most one fault for a request, consuming one count."""
-        decision = FaultDecision(
-            latency_ms=int(self.config.get("base_latency_ms") or 0) if default_scope else 0
-        )
+    def take_fault(self, target: str, default_scope: bool, microsoft: bool) -> FaultDecision:
+        """Decide latency and at most one fault for a request, consuming one count.
+
+        The base latency is the network's: every host that plays Microsoft (Partner Center, Graph, sign-in,
+        portal) answers after it; faults without `path_contains` hit only Partner Center and Graph."""
+        decision = FaultDecision(latency_ms=int(self.config.get("base_latency_ms") or 0) if microsoft else 0)
         faults = self.faults
         if not faults:
             return decision

@@ -6,11 +6,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.api.live_server import _seed_rows_back_after_flush, live_storefront  # noqa: F401  (gunicorn)
-from tests.pc_sandbox import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state  # noqa: F401
-
-FABRIKAM_MPN = "1234567"
-NO_AGREEMENT_MPN = "3456789"
-OUTSIDE_MPN = "4567890"
 
 
 def pytest_configure(config):

@@ -4,6 +4,7 @@ import pytest
 
 from tests.api.conftest import api_client_for, assert_error
 from tests.factories import PASSWORD
+from tests.sandbox_ids import FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def test_malformed_json_is_invalid_input(owner_api):
 
 
 def test_form_encoded_bodies_are_refused_with_415(owner_api):
-    response = owner_api.post("/api/v1/mpn-validations/", {"mpn_id": "1234567"})
+    response = owner_api.post("/api/v1/mpn-validations/", {"mpn_id": FABRIKAM_MPN})
     assert_error(response, 415, "unsupported_media_type")
 
 

@@ -4,16 +4,10 @@ import pytest
 
 from csp.models import AuthorizationTransition, TenantAuthorization
 from csp.services import MPN_OUTSIDE_NETWORK_MESSAGE
-from tests.api.conftest import (
-    CONTOSO_TENANT,
-    FABRIKAM_TENANT,
-    OUTSIDE_MPN,
-    accept_invitation,
-    api_client_for,
-    assert_error,
-    sandbox_faults,
-)
+from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import EndCustomerFactory, ResellerMpnIdFactory, TenantAuthorizationFactory
+from tests.pc_sandbox import accept_invitation
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT, OUTSIDE_MPN
 
 pytestmark = pytest.mark.django_db
 FIELDS = {
@@ -46,7 +40,7 @@ def test_reseller_authorization_defaults_to_the_organisations_mpn_id(owner_api, 
     assert f"partnerId={FABRIKAM_TENANT}" in body["authorization_link"]
     assert "msppId=1234567" in body["authorization_link"]
     authorization = TenantAuthorization.objects.get(pk=body["id"])
-    assert authorization.reseller_mpn_id == "1234567"
+    assert authorization.reseller_mpn_id == FABRIKAM_MPN
     assert authorization.end_customer == contoso
     assert authorization.requested_by == owner
     assert authorization.transitions.get().actor == AuthorizationTransition.Actor.USER

@@ -8,18 +8,13 @@ from django.core import mail
 from django.utils import timezone
 
 from csp.models import GdapRequest, GdapRoleTemplate
-from tests.api.conftest import (
-    CONTOSO_TENANT,
-    accept_invitation,
-    api_client_for,
-    assert_error,
-    sandbox_faults,
-)
+from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import OrderFactory, TenantAuthorizationFactory
+from tests.pc_sandbox import accept_invitation
+from tests.sandbox_ids import CONTOSO_TENANT, WINGTIP_TENANT
 
 pytestmark = pytest.mark.django_db
 FIELDS = {"id", "status", "relationship_id", "approval_link", "customer_tenant_id", "expires_at"}
-WINGTIP_TENANT = "33333333-3333-4333-8333-000000000002"
 TEMPLATES = "/api/v1/gdap-role-templates/"
 REQUESTS = "/api/v1/gdap-requests/"
 

@@ -3,15 +3,9 @@
 import pytest
 
 from csp.services import MPN_OUTSIDE_NETWORK_MESSAGE
-from tests.api.conftest import (
-    FABRIKAM_MPN,
-    NO_AGREEMENT_MPN,
-    OUTSIDE_MPN,
-    api_client_for,
-    assert_error,
-    sandbox_faults,
-)
+from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import ResellerMpnIdFactory
+from tests.sandbox_ids import FABRIKAM_MPN, NO_AGREEMENT_MPN, OUTSIDE_MPN
 
 pytestmark = pytest.mark.django_db
 OUTSIDE_WARNING = MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor="Northwind Distribution")

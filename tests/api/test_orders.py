@@ -3,17 +3,7 @@
 import pytest
 
 from billing.models import Order
-from tests.api.conftest import (
-    CONTOSO_TENANT,
-    FABRIKAM_MPN,
-    FABRIKAM_TENANT,
-    OUTSIDE_MPN,
-    accept_invitation,
-    api_client_for,
-    assert_error,
-    sandbox_faults,
-    sandbox_state,
-)
+from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import (
     EndCustomerFactory,
     OrderFactory,
@@ -21,6 +11,8 @@ from tests.factories import (
     ResellerMpnIdFactory,
     TenantAuthorizationFactory,
 )
+from tests.pc_sandbox import accept_invitation, sandbox_state
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT, OUTSIDE_MPN
 
 pytestmark = pytest.mark.django_db
 AGREEMENT = {

@@ -18,7 +18,7 @@ import requests
 
 from tests.api.live_server import BIN, with_real_password_hash
 from tests.factories import PASSWORD, EndCustomerFactory, ProductFactory, TenantAuthorizationFactory
-from tests.pc_sandbox import CONTOSO_TENANT
+from tests.sandbox_ids import CONTOSO_TENANT
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))

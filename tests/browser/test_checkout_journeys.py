@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from billing.models import Order
 from tests.browser.conftest import PASSWORD
 from tests.factories import ResellerMpnIdFactory
+from tests.sandbox_ids import ADATUM_MPN, CONTOSO_TENANT, FABRIKAM_MPN, OUTSIDE_MPN, WOODGROVE_TENANT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -78,7 +79,7 @@ def test_reseller_new_tenant_with_required_billing_address(
     expect(page.get_by_role("heading", name="Service Details")).to_be_visible()
     page.get_by_label("Domain prefix").fill("tailwindtraders")
     expect(page.locator("#domain-status")).to_contain_text("tailwindtraders.onmicrosoft.com is available.")
-    expect(page.get_by_label("MPN ID")).to_have_value("1234567")
+    expect(page.get_by_label("MPN ID")).to_have_value(FABRIKAM_MPN)
     page.get_by_label("MPN ID").focus()
     page.get_by_label("Domain prefix").focus()
     expect(page.locator("#mpn-status")).to_contain_text("Fabrikam IT Services")
@@ -89,7 +90,7 @@ def test_reseller_new_tenant_with_required_billing_address(
     expect(page.locator("#admin-user-name")).to_have_text("admin@tailwindtraders.onmicrosoft.com")
     shot("a-order-completed")
     order = Order.objects.get()
-    assert order.tenant == "new" and order.partner_mpn_id == "1234567"
+    assert order.tenant == "new" and order.partner_mpn_id == FABRIKAM_MPN
 
 
 def test_reseller_existing_tenant_with_custom_default_domain(
@@ -138,9 +139,9 @@ def test_reseller_existing_tenant_with_custom_default_domain(
     checkout_button(page).click()
     place_order(page, shot, "b")
     order = Order.objects.get()
-    assert order.tenant == "existing" and order.customer_tenant_id == "33333333-3333-4333-8333-000000000001"
+    assert order.tenant == "existing" and order.customer_tenant_id == CONTOSO_TENANT
     cart = next(iter(sandbox.state.carts.values()))
-    assert cart["lineItems"][0]["participants"] == [{"key": "transaction_reseller", "value": "1234567"}]
+    assert cart["lineItems"][0]["participants"] == [{"key": "transaction_reseller", "value": FABRIKAM_MPN}]
 
 
 def test_direct_customer_existing_tenant(page, shot, live_storefront, direct_login, sandbox):
@@ -169,7 +170,7 @@ def test_direct_customer_existing_tenant(page, shot, live_storefront, direct_log
     checkout_button(page).click()
     place_order(page, shot, "c")
     order = Order.objects.get()
-    assert order.customer_tenant_id == "33333333-3333-4333-8333-000000000004"
+    assert order.customer_tenant_id == WOODGROVE_TENANT
     assert order.partner_mpn_id == ""
 
 
@@ -212,14 +213,14 @@ def test_unticked_box_with_a_taken_prefix_blocks_checkout(page, shot, live_store
 
 def test_mpn_outside_the_network_shows_the_exact_yellow_warning(page, shot, live_storefront, reseller_login):
     ResellerMpnIdFactory(
-        organization=reseller_login.organization, mpn_id="4567890"
+        organization=reseller_login.organization, mpn_id=OUTSIDE_MPN
     )  # its own, outside the network
     sign_in(page, live_storefront.url, reseller_login.email)
     add_to_cart_and_start(page)
     choose_existing_customer(page, "Contoso Ltd")
     page.get_by_label("Domain prefix").fill("brandnewtenant42")
     expect(page.locator("#domain-status")).to_contain_text("is available")
-    page.get_by_label("MPN ID").fill("4567890")
+    page.get_by_label("MPN ID").fill(OUTSIDE_MPN)
     page.get_by_label("Domain prefix").focus()
     warning = page.locator("#mpn-status .warning")
     expect(warning).to_have_text(EXACT_WARNING)
@@ -233,7 +234,7 @@ def test_another_resellers_mpn_id_is_refused_at_the_field(page, shot, live_store
     add_to_cart_and_start(page)
     choose_existing_customer(page, "Contoso Ltd")
     page.get_by_label("Domain prefix").fill("alpineskihouse")
-    page.get_by_label("MPN ID").fill("2345678")
+    page.get_by_label("MPN ID").fill(ADATUM_MPN)
     page.get_by_label("Domain prefix").focus()
     expect(page.locator("#mpn-status .error")).to_have_text(
         "This MPN ID is not one of your organisation's. Ask the distributor to add it."

@@ -1,11 +1,9 @@
-import pytest
 from django.urls import reverse
 
 from billing.models import Order
-from storefront.checkout.services import checkout_draft_get
-from tests.pc_sandbox import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation, sandbox_state
+from tests.pc_sandbox import accept_invitation, sandbox_state
 
-__all__ = ["CONTOSO_TENANT", "FABRIKAM_TENANT", "accept_invitation", "sandbox_state"]
+__all__ = ["accept_invitation", "sandbox_state"]
 
 # The Review step's form: a named customer contact accepted the Microsoft Customer Agreement.
 AGREEMENT = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
@@ -38,22 +36,3 @@ def submit_new_tenant_order(client, owner, prefix: str, capture) -> tuple[Order,
     with capture() as callbacks:
         client.post(reverse("checkout:review"), AGREEMENT)
     return Order.objects.get(), callbacks
-
-
-@pytest.fixture
-def owner_draft(owner, product, contoso):
-    """The owner's draft with a product in the cart and Contoso chosen as the customer."""
-    draft = checkout_draft_get(user=owner)
-    draft.lines = {str(product.pk): 3}
-    draft.end_customer = contoso
-    draft.save()
-    return draft
-
-
-@pytest.fixture
-def direct_draft(direct_user, product):
-    draft = checkout_draft_get(user=direct_user)
-    draft.lines = {str(product.pk): 2}
-    draft.customer_confirmed = True
-    draft.save()
-    return draft

@@ -7,15 +7,9 @@ from billing.models import Order
 from csp import services
 from csp.models import TenantAuthorization
 from storefront.checkout.models import CheckoutDraft
-from tests.checkout.conftest import (
-    ADDRESS_FIELDS,
-    CONTOSO_TENANT,
-    FABRIKAM_TENANT,
-    NEW_CUSTOMER,
-    accept_invitation,
-    sandbox_state,
-)
+from tests.checkout.conftest import ADDRESS_FIELDS, NEW_CUSTOMER, accept_invitation, sandbox_state
 from tests.factories import EndCustomerFactory, ResellerMpnIdFactory
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT, OUTSIDE_MPN
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +23,7 @@ AGREEMENT = {
 
 
 def service_details_post(client, **fields):
-    data = {"domain_prefix": "", "mpn_id": "1234567", **fields}
+    data = {"domain_prefix": "", "mpn_id": FABRIKAM_MPN, **fields}
     return client.post(reverse("checkout:service_details"), data)
 
 
@@ -60,7 +54,7 @@ def test_service_details_shows_both_labels_and_prefills_mpn(client, owner, owner
     page = client.get(reverse("checkout:service_details")).content.decode()
     assert "Domain prefix" in page
     assert "My customer is already using Office 365 service and he/she owns this domain" in page
-    assert 'value="1234567"' in page
+    assert f'value="{FABRIKAM_MPN}"' in page
     assert "MPN ID" in page
     assert 'id="checkout-button"' in page and "disabled" in page.split('id="checkout-button"')[1][:80]
 
@@ -73,10 +67,10 @@ def test_a_fresh_draft_keeps_the_prefilled_mpn_so_the_domain_check_can_enable_ch
     client.force_login(owner)
     client.get(reverse("checkout:service_details"))
     owner_draft.refresh_from_db()
-    assert owner_draft.mpn_id == "1234567"
+    assert owner_draft.mpn_id == FABRIKAM_MPN
     response = client.post(
         reverse("checkout:service_details_check"),
-        {"domain_prefix": "freshdraftco", "mpn_id": "1234567", "check": "domain"},
+        {"domain_prefix": "freshdraftco", "mpn_id": FABRIKAM_MPN, "check": "domain"},
         HTTP_HX_REQUEST="true",
     )
     fragment = response.content.decode()
@@ -104,16 +98,16 @@ def test_checkout_refuses_a_taken_prefix_without_the_box(client, owner, owner_dr
 
 
 def test_checkout_refuses_an_mpn_outside_the_network(client, owner, owner_draft, sandbox):
-    ResellerMpnIdFactory(organization=owner.organization, mpn_id="4567890")
+    ResellerMpnIdFactory(organization=owner.organization, mpn_id=OUTSIDE_MPN)
     client.force_login(owner)
-    response = service_details_post(client, domain_prefix="brandnewco", mpn_id="4567890")
+    response = service_details_post(client, domain_prefix="brandnewco", mpn_id=OUTSIDE_MPN)
     assert response.status_code == 400
     assert (
         "authorize Northwind Distribution as your Microsoft Cloud Solution Provider"
         in response.content.decode()
     )
     owner_draft.refresh_from_db()
-    assert owner_draft.mpn_id == "4567890" and not owner_draft.service_details_done
+    assert owner_draft.mpn_id == OUTSIDE_MPN and not owner_draft.service_details_done
 
 
 def test_checkout_refuses_an_unverified_authorization(client, owner, owner_draft, sandbox):
@@ -206,10 +200,12 @@ def test_existing_tenant_order_carries_the_resellers_mpn_as_partner_of_record(
     assert response["Location"] == reverse("orders:detail", args=[order.pk])
     assert order.status == "completed"
     assert order.customer_tenant_id == CONTOSO_TENANT
-    assert order.partner_mpn_id == "1234567"
+    assert order.partner_mpn_id == FABRIKAM_MPN
     carts = list(sandbox.state.carts.values())
     assert len(carts) == 1
-    assert carts[0]["lineItems"][0]["participants"] == [{"key": "transaction_reseller", "value": "1234567"}]
+    assert carts[0]["lineItems"][0]["participants"] == [
+        {"key": "transaction_reseller", "value": FABRIKAM_MPN}
+    ]
     assert sandbox_state(sandbox)["counts"]["orders"] == 1
 
 
@@ -278,7 +274,7 @@ def test_outsider_gets_404_for_anothers_authorization_and_order(
     client, owner, outsider, owner_draft, sandbox
 ):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     client.force_login(outsider)
     for name in ("authorization_verify", "authorization_email"):
@@ -301,7 +297,7 @@ def test_htmx_check_answers_with_the_regions_and_keeps_what_was_typed(client, ow
     client.force_login(owner)
     response = client.post(
         reverse("checkout:service_details_check"),
-        {"domain_prefix": "Contoso", "mpn_id": "1234567", "check": "domain"},
+        {"domain_prefix": "Contoso", "mpn_id": FABRIKAM_MPN, "check": "domain"},
         HTTP_HX_REQUEST="true",
     )
     page = response.content.decode()
@@ -313,7 +309,7 @@ def test_htmx_check_answers_with_the_regions_and_keeps_what_was_typed(client, ow
 
 def test_emailing_the_link_to_the_administrator(client, owner, owner_draft, sandbox, mailoutbox):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     client.force_login(owner)
     url = reverse("checkout:authorization_email", args=[authorization.pk])
@@ -376,7 +372,7 @@ def test_ticking_the_box_for_a_prefix_no_tenant_uses_says_so(client, owner, owne
     client.force_login(owner)
     response = client.post(
         reverse("checkout:service_details_check"),
-        {"domain_prefix": "nobodyhere42", "mpn_id": "1234567", "existing_tenant": "on", "check": "box"},
+        {"domain_prefix": "nobodyhere42", "mpn_id": FABRIKAM_MPN, "existing_tenant": "on", "check": "box"},
         HTTP_HX_REQUEST="true",
     )
     page = response.content.decode()
@@ -385,7 +381,7 @@ def test_ticking_the_box_for_a_prefix_no_tenant_uses_says_so(client, owner, owne
     assert 'id="checkout-button" class="primary" disabled' in page  # no authorization, no Checkout
     response = client.post(
         reverse("checkout:service_details_check"),
-        {"domain_prefix": "contoso", "mpn_id": "1234567", "existing_tenant": "on", "check": "box"},
+        {"domain_prefix": "contoso", "mpn_id": FABRIKAM_MPN, "existing_tenant": "on", "check": "box"},
         HTTP_HX_REQUEST="true",
     )
     assert "No Microsoft tenant uses this domain yet" not in response.content.decode()

@@ -15,6 +15,7 @@ from csp.connection import partner_center
 from csp.partner_center.schemas import PartnerOrder
 from csp.tasks import order_place
 from tests.checkout.conftest import submit_new_tenant_order
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_each_order_line_keeps_the_subscription_microsoft_created(
     (microsoft_line,) = _microsoft_lines(sandbox, order)
     (line,) = order.lines.all()
     assert line.subscription_id == microsoft_line["subscriptionId"] != ""
-    assert microsoft_line["partnerIdOnRecord"] == "1234567"
+    assert microsoft_line["partnerIdOnRecord"] == FABRIKAM_MPN
     page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert f"Subscription {line.subscription_id}" in page
     api = client.get(f"/api/v1/orders/{order.pk}/").json()
@@ -174,7 +175,7 @@ def test_orders_due_later_never_crowd_out_a_due_one(sandbox):
         )
     due = OrderFactory(
         status=Order.Status.PROVISIONING,
-        customer_tenant_id="33333333-3333-4333-8333-000000000001",
+        customer_tenant_id=CONTOSO_TENANT,
         progress={
             "agreement_accepted": True,
             "checked_out": True,

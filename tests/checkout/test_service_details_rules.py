@@ -6,8 +6,16 @@ from csp import services
 from csp.connection import partner_center
 from csp.errors import InvalidInput, MpnNotInNetwork
 from csp.models import AuthorizationTransition, TenantAuthorization
-from tests.checkout.conftest import CONTOSO_TENANT, FABRIKAM_TENANT, accept_invitation
+from tests.checkout.conftest import accept_invitation
 from tests.factories import ResellerMpnIdFactory
+from tests.sandbox_ids import (
+    ADATUM_TENANT,
+    CONTOSO_TENANT,
+    FABRIKAM_MPN,
+    FABRIKAM_TENANT,
+    NO_AGREEMENT_MPN,
+    OUTSIDE_MPN,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,47 +72,50 @@ def test_prefix_known_only_to_sign_in_discovery_counts_as_taken(sandbox, setting
 
 
 def test_mpn_outside_the_network_gets_the_exact_yellow_warning(sandbox):
-    check = services.mpn_id_check(mpn_id="4567890")
+    check = services.mpn_id_check(mpn_id=OUTSIDE_MPN)
     assert not check.valid
     assert check.message == EXACT_WARNING
 
 
 def test_mpn_in_network_without_signed_agreement_is_refused(sandbox):
-    assert not services.mpn_id_check(mpn_id="3456789").valid
+    assert not services.mpn_id_check(mpn_id=NO_AGREEMENT_MPN).valid
 
 
 def test_mpn_in_network_is_valid_and_names_the_reseller(sandbox):
-    check = services.mpn_id_check(mpn_id="1234567")
+    check = services.mpn_id_check(mpn_id=FABRIKAM_MPN)
     assert check.valid
     assert check.reseller_name == "Fabrikam IT Services"
     assert check.reseller_tenant_id == FABRIKAM_TENANT
 
 
 def test_mpn_check_on_a_warm_cache_makes_no_partner_center_call(sandbox):
-    services.mpn_id_check(mpn_id="1234567")
+    services.mpn_id_check(mpn_id=FABRIKAM_MPN)
     before = partner_center().call_count
-    services.mpn_id_check(mpn_id="1234567")
+    services.mpn_id_check(mpn_id=FABRIKAM_MPN)
     assert partner_center().call_count == before
 
 
-@pytest.mark.parametrize("raw", ["12a4567", "", " ", "١٢٣", "1234567" * 3])
+@pytest.mark.parametrize("raw", ["12a4567", "", " ", "١٢٣", FABRIKAM_MPN * 3])
 def test_mpn_id_must_be_digits(raw):
     with pytest.raises(InvalidInput):
         services.mpn_id_check(mpn_id=raw)
 
 
 def test_authorization_request_needs_an_mpn_in_the_network(sandbox, owner):
-    ResellerMpnIdFactory(organization=owner.organization, mpn_id="4567890")
+    ResellerMpnIdFactory(organization=owner.organization, mpn_id=OUTSIDE_MPN)
     with pytest.raises(MpnNotInNetwork) as error:
         services.tenant_authorization_request(
-            organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="4567890"
+            organization_id=owner.organization_id,
+            user_id=owner.pk,
+            domain_prefix="contoso",
+            mpn_id=OUTSIDE_MPN,
         )
     assert error.value.message == EXACT_WARNING
 
 
 def test_reseller_authorization_carries_the_indirect_link_and_is_reused(sandbox, owner):
     first = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     assert first.kind == TenantAuthorization.Kind.INDIRECT_RESELLER
     assert first.status == "pending"
@@ -115,7 +126,7 @@ def test_reseller_authorization_carries_the_indirect_link_and_is_reused(sandbox,
     assert first.expected_tenant_id == CONTOSO_TENANT
     assert first.default_domain == "contoso.onmicrosoft.com"
     again = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     assert again.pk == first.pk
     assert list(first.transitions.values_list("to_status", "actor")) == [("pending", "user")]
@@ -132,7 +143,7 @@ def test_direct_authorization_link_makes_the_distributor_the_csp(sandbox, direct
 
 def test_verify_before_acceptance_says_not_completed_yet(sandbox, owner):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     result = services.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="contoso.com"
@@ -149,7 +160,7 @@ def test_verify_with_custom_default_domain_after_acceptance_verifies(sandbox, ow
         organization_id=owner.organization_id,
         user_id=owner.pk,
         domain_prefix="contoso",
-        mpn_id="1234567",
+        mpn_id=FABRIKAM_MPN,
         end_customer_id=contoso.pk,
     )
     accept_invitation(sandbox, domain="contoso.com")
@@ -169,11 +180,9 @@ def test_verify_with_custom_default_domain_after_acceptance_verifies(sandbox, ow
 
 def test_customer_of_the_distributor_without_this_reseller_is_not_verified(sandbox, owner):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
-    accept_invitation(
-        sandbox, domain="contoso.com", reseller_tenant_id="22222222-2222-4222-8222-333333333333"
-    )
+    accept_invitation(sandbox, domain="contoso.com", reseller_tenant_id=ADATUM_TENANT)
     result = services.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="contoso.com"
     )
@@ -184,7 +193,7 @@ def test_customer_of_the_distributor_without_this_reseller_is_not_verified(sandb
 
 def test_default_domain_of_another_tenant_is_refused(sandbox, owner):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     accept_invitation(sandbox, domain="alpineskihouse.com")
     result = services.tenant_authorization_verify(
@@ -196,7 +205,7 @@ def test_default_domain_of_another_tenant_is_refused(sandbox, owner):
 
 def test_verify_with_an_unknown_domain_explains_the_spelling(sandbox, owner):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     result = services.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="nobody.example"
@@ -208,7 +217,7 @@ def test_verify_with_an_unknown_domain_explains_the_spelling(sandbox, owner):
 @pytest.mark.parametrize("bad", ["", "https://contoso.com", "admin@contoso.com", "contoso", "x" * 300])
 def test_verify_rejects_what_is_not_a_domain(sandbox, owner, bad):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     with pytest.raises(InvalidInput):
         services.tenant_authorization_verify(authorization_id=authorization.pk, default_domain=bad)
@@ -220,7 +229,7 @@ def test_expired_authorization_cannot_be_verified_and_records_the_transition(san
     from django.utils import timezone
 
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     TenantAuthorization.objects.filter(pk=authorization.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
@@ -235,7 +244,7 @@ def test_expired_authorization_cannot_be_verified_and_records_the_transition(san
 
 def test_guarded_transition_refuses_leaving_a_final_state(sandbox, owner):
     authorization = services.tenant_authorization_request(
-        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
+        organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     assert services.tenant_authorization_cancel(authorization_id=authorization.pk, user_id=owner.pk)
     authorization.refresh_from_db()
@@ -245,7 +254,7 @@ def test_guarded_transition_refuses_leaving_a_final_state(sandbox, owner):
 
 def test_cold_mpn_check_asks_the_network_pages_and_one_agreement(sandbox):
     before = partner_center().call_count
-    assert services.mpn_id_check(mpn_id="1234567").valid
+    assert services.mpn_id_check(mpn_id=FABRIKAM_MPN).valid
     assert partner_center().call_count - before == 2 + 1
 
 

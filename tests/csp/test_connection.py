@@ -14,10 +14,11 @@ from tests.csp.partner_center.test_auth import (
     mock_sovereign_sign_in,
     user_token,
 )
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 API = "https://partnercenter.example-sovereign.test"
-TENANT = "33333333-3333-4333-8333-000000000001"
+TENANT = CONTOSO_TENANT
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_changes_at_microsoft_are_recorded_without_secrets(live):
         )
         cart = partner_center().create_cart(
             TENANT,
-            [CartLine("CFQ7TTC0LH18:0001:CFQ7TTC0LH1K", 2, partner_id_on_record="1234567")],
+            [CartLine("CFQ7TTC0LH18:0001:CFQ7TTC0LH1K", 2, partner_id_on_record=FABRIKAM_MPN)],
             request_id="r-1",
         )
     assert cart.id == "cart-1"

@@ -7,8 +7,6 @@ import requests
 from django.core.cache import cache
 
 from csp import connection
-from tests.checkout.conftest import owner_draft  # noqa: F401
-from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
 
 FAST_BACKOFF = 0.01
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from csp.connection import partner_center
 from storefront.checkout.models import CheckoutDraft
 from tests.factories import ResellerMpnIdFactory
+from tests.sandbox_ids import FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ STORMS = {
 COULD_NOT = ("We could not reach Microsoft", "Microsoft could not")
 
 
-def _check(client, prefix, check="domain", mpn_id="1234567"):
+def _check(client, prefix, check="domain", mpn_id=FABRIKAM_MPN):
     return client.post(
         reverse("checkout:service_details_check"),
         {"domain_prefix": prefix, "mpn_id": mpn_id, "check": check},
@@ -68,7 +69,7 @@ def test_checkout_button_under_a_storm_refuses_with_a_message_then_works_when_mi
 ):
     client.force_login(owner)
     faults(**STORMS[kind], path_contains="/domains/")
-    data = {"domain_prefix": "tailspinco", "mpn_id": "1234567"}
+    data = {"domain_prefix": "tailspinco", "mpn_id": FABRIKAM_MPN}
     response = client.post(reverse("checkout:service_details"), data)
     assert response.status_code == 400
     page = response.content.decode()

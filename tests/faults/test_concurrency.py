@@ -16,6 +16,7 @@ from csp.models import AuthorizationTransition, TenantAuthorization
 from storefront.checkout import services
 from storefront.checkout.models import CheckoutDraft
 from tests.factories import DirectCustomerFactory
+from tests.sandbox_ids import FABRIKAM_MPN
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,9 +57,9 @@ def test_twenty_simultaneous_place_order_submits_of_one_cart_make_one_order(
     enqueued = []
     monkeypatch.setattr(tasks.order_place, "delay_on_commit", lambda order_id: enqueued.append(order_id))
     CheckoutDraft.objects.filter(pk=owner_draft.pk).update(
-        domain_prefix="racerco", mpn_id="1234567", existing_tenant=False, service_details_done=True
+        domain_prefix="racerco", mpn_id=FABRIKAM_MPN, existing_tenant=False, service_details_done=True
     )
-    csp_services.mpn_id_check(mpn_id="1234567")  # the network cache is warm, as it is in production
+    csp_services.mpn_id_check(mpn_id=FABRIKAM_MPN)  # the network cache is warm, as it is in production
 
     def place():
         draft = CheckoutDraft.objects.select_related("user", "organization").get(pk=owner_draft.pk)
@@ -79,7 +80,7 @@ def test_twenty_simultaneous_api_style_submits_with_one_key_make_one_order(
 ):
     enqueued = []
     monkeypatch.setattr(tasks.order_place, "delay_on_commit", lambda order_id: enqueued.append(order_id))
-    csp_services.mpn_id_check(mpn_id="1234567")
+    csp_services.mpn_id_check(mpn_id=FABRIKAM_MPN)
     lines = dict(owner_draft.lines)
 
     def submit():
@@ -89,7 +90,7 @@ def test_twenty_simultaneous_api_style_submits_with_one_key_make_one_order(
             end_customer_id=owner_draft.end_customer_id,
             domain_prefix="racerapico",
             authorization_id=None,
-            mpn_id="1234567",
+            mpn_id=FABRIKAM_MPN,
             agreement=AGREEMENT,
             idempotency_key="same-key-20",
         )

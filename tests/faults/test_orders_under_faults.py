@@ -11,6 +11,7 @@ from csp.partner_center.exceptions import TransientPartnerCenterError
 from csp.tasks import order_place
 from tests.checkout.conftest import submit_new_tenant_order
 from tests.faults.conftest import request_log
+from tests.sandbox_ids import FABRIKAM_TENANT
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms
     client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks
 ):
     order, _ = submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
-    sandbox.state.resellers["22222222-2222-4222-8222-222222222222"].mpa_signed = False
+    sandbox.state.resellers[FABRIKAM_TENANT].mpa_signed = False
     deliver(order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED

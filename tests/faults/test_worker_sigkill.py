@@ -16,6 +16,7 @@ from django.db import connection
 
 from billing.models import Order
 from storefront.checkout.services import AgreementAcceptance, order_submit
+from tests.sandbox_ids import FABRIKAM_MPN
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -73,7 +74,7 @@ def test_worker_killed_during_the_cart_call_then_redelivered_makes_one_of_everyt
             end_customer_id=contoso.pk,
             domain_prefix="sigkillco",
             authorization_id=None,
-            mpn_id="1234567",
+            mpn_id=FABRIKAM_MPN,
             agreement=AgreementAcceptance(True, "Jane", "Doe", "jane@contoso.example"),
             idempotency_key="sigkill-1",
         )

@@ -4,6 +4,7 @@ import pytest
 
 from bench import measure
 from storefront.checkout.models import CheckoutDraft
+from tests.sandbox_ids import FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ EXPECTED = {
 
 @pytest.fixture
 def ready_client(client, owner, owner_draft, sandbox):
-    CheckoutDraft.objects.filter(pk=owner_draft.pk).update(domain_prefix="flatco", mpn_id="1234567")
+    CheckoutDraft.objects.filter(pk=owner_draft.pk).update(domain_prefix="flatco", mpn_id=FABRIKAM_MPN)
     owner_draft.refresh_from_db()
     measure.warm_up()
     client.force_login(owner)

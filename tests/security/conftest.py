@@ -1,8 +1,6 @@
 import pytest
 from django.core.cache import cache
 
-from tests.checkout.conftest import owner_draft  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():

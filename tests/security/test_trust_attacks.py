@@ -6,8 +6,9 @@ import pytest
 from billing.models import Order
 from csp import polling, services
 from csp.models import TenantAuthorization, TenantHolding
-from tests.api.conftest import accept_invitation, api_client_for, sandbox_state
+from tests.api.conftest import api_client_for
 from tests.factories import EndCustomerFactory
+from tests.pc_sandbox import accept_invitation, sandbox_state
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,7 @@ from billing.models import Order
 from csp import provisioning, services
 from csp.models import AuthorizationTransition, TenantAuthorization, TenantHolding
 from csp.trust import MPN_NOT_YOURS_MESSAGE
-from tests.api.conftest import (
-    CONTOSO_TENANT,
-    accept_invitation,
-    api_client_for,
-    assert_error,
-    sandbox_state,
-)
+from tests.api.conftest import api_client_for, assert_error
 from tests.factories import (
     EndCustomerFactory,
     OrderFactory,
@@ -27,12 +21,11 @@ from tests.factories import (
     ResellerMpnIdFactory,
     TenantAuthorizationFactory,
 )
+from tests.pc_sandbox import accept_invitation, sandbox_state
+from tests.sandbox_ids import ADATUM_MPN, ADATUM_TENANT, ALPINE_TENANT, CONTOSO_TENANT, FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 
-ADATUM_MPN = "2345678"
-ADATUM_TENANT = "22222222-2222-4222-8222-333333333333"
-ALPINE_TENANT = "33333333-3333-4333-8333-000000000005"
 NO_TENANT_MESSAGE = "No Microsoft tenant uses this domain yet: order it as a new tenant."
 AGREEMENT = {
     "accepted": True,
@@ -140,7 +133,7 @@ def test_a_colleague_may_use_every_mpn_id_of_the_organisation(teammate, reseller
 
 def test_a_direct_customer_cannot_name_an_mpn_id(direct_user, sandbox):
     response = api_client_for(direct_user).post(
-        "/api/v1/authorizations/", {"domain_prefix": "woodgrove", "mpn_id": "1234567"}, format="json"
+        "/api/v1/authorizations/", {"domain_prefix": "woodgrove", "mpn_id": FABRIKAM_MPN}, format="json"
     )
     assert assert_error(response, 400, "invalid")["fields"] == {
         "mpn_id": ["Direct customers order without an MPN ID: leave it out."]

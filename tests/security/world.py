@@ -9,6 +9,7 @@ from csp.models import TenantAuthorization
 from storefront.catalog.models import Product
 from storefront.customers.models import EndCustomer
 from tests.factories import EndCustomerFactory, OrderFactory, ProductFactory, TenantAuthorizationFactory
+from tests.sandbox_ids import CONTOSO_TENANT
 
 
 @dataclass
@@ -66,7 +67,7 @@ def build_world(owner) -> World:
         gdap_request = GdapRequest.objects.create(
             organization=organization,
             requested_by=owner,
-            customer_tenant_id="33333333-3333-4333-8333-000000000001",
+            customer_tenant_id=CONTOSO_TENANT,
             customer_name="Contoso Ltd",
             role_template=template,
             roles=template.roles,

@@ -10,11 +10,6 @@ from django.utils import timezone
 from csp.models import TenantAuthorization
 from csp.sandbox.webhooks import CERTIFICATE_PATH
 from tests.factories import EndCustomerFactory, TenantAuthorizationFactory
-from tests.pc_sandbox import sandbox, sandbox_server  # noqa: F401
-
-FABRIKAM_TENANT = "22222222-2222-4222-8222-222222222222"
-CONTOSO_TENANT = "33333333-3333-4333-8333-000000000001"
-WINGTIP_TENANT = "33333333-3333-4333-8333-000000000002"
 
 
 @pytest.fixture

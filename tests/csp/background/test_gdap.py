@@ -12,8 +12,7 @@ from csp import gdap
 from csp.errors import InvalidInput, NotAllowed
 from csp.models import GdapRequest, WebhookDelivery
 from tests.factories import OrderFactory
-
-from .conftest import CONTOSO_TENANT, WINGTIP_TENANT
+from tests.sandbox_ids import CONTOSO_TENANT, WINGTIP_TENANT
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from csp import polling, services
 from csp.connection import partner_center
 from csp.models import AuthorizationTransition, TenantAuthorization
 from tests.factories import IndirectResellerFactory
+from tests.sandbox_ids import FABRIKAM_MPN, FABRIKAM_TENANT
 
-from .conftest import FABRIKAM_TENANT, pending
+from .conftest import pending
 
 pytestmark = pytest.mark.django_db
 Status = TenantAuthorization.Status
@@ -36,7 +37,7 @@ def test_pass_verifies_an_indirect_authorization_once_customer_and_reseller_acce
         end_customer=contoso,
         requested_by=owner,
         reseller_tenant_id=FABRIKAM_TENANT,
-        reseller_mpn_id="1234567",
+        reseller_mpn_id=FABRIKAM_MPN,
     )
     assert polling.authorizations_poll_pass().verified == 0
     control("accept", {"domain": "bgcontoso.onmicrosoft.com", "reseller_tenant_id": FABRIKAM_TENANT})
@@ -65,7 +66,7 @@ def test_customer_without_the_reseller_stays_pending_and_backs_off(sandbox, cont
         prefix="bgnoreseller",
         tenant_id=tenant["tenant_id"],
         reseller_tenant_id=FABRIKAM_TENANT,
-        reseller_mpn_id="1234567",
+        reseller_mpn_id=FABRIKAM_MPN,
     )
     control("accept", {"domain": "bgnoreseller.onmicrosoft.com"})
 

@@ -12,8 +12,7 @@ from csp import polling
 from csp.connection import partner_center
 from csp.models import TenantAuthorization
 from tests.factories import OrganizationFactory
-
-from .conftest import FABRIKAM_TENANT
+from tests.sandbox_ids import FABRIKAM_MPN, FABRIKAM_TENANT
 
 pytestmark = pytest.mark.django_db
 PENDING = 10_000
@@ -43,7 +42,7 @@ def test_pass_cost_follows_the_accepted_ones_not_the_pending_ones(sandbox, contr
             default_domain=t["domain"],
             expected_tenant_id=t["tenant_id"],
             reseller_tenant_id=FABRIKAM_TENANT,
-            reseller_mpn_id="1234567",
+            reseller_mpn_id=FABRIKAM_MPN,
             **common,
         )
         for t in indirect
@@ -69,7 +68,7 @@ def test_pass_cost_follows_the_accepted_ones_not_the_pending_ones(sandbox, contr
             default_domain=t["domain"],
             expected_tenant_id=t["tenant_id"],
             reseller_tenant_id=FABRIKAM_TENANT,
-            reseller_mpn_id="1234567",
+            reseller_mpn_id=FABRIKAM_MPN,
             **common,
         )
         for t in waiting

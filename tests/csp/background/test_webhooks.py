@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from csp.models import AuthorizationTransition, TenantAuthorization, WebhookDelivery
 from csp.sandbox.webhooks import CERTIFICATE_PATH, WebhookSigner
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT
 
-from .conftest import CONTOSO_TENANT, FABRIKAM_TENANT, pending
+from .conftest import pending
 
 pytestmark = pytest.mark.django_db
 URL = "/csp/webhooks/partner-center/"
@@ -29,7 +30,7 @@ def contoso_pending(reseller, owner, contoso):
         end_customer=contoso,
         requested_by=owner,
         reseller_tenant_id=FABRIKAM_TENANT,
-        reseller_mpn_id="1234567",
+        reseller_mpn_id=FABRIKAM_MPN,
     )
 
 

@@ -146,6 +146,13 @@ def test_latency_and_path_filter(api: Api, anon: Api) -> None:
     assert anon.get("/_sandbox/faults").json() == {"faults": {}}
 
 
+def test_sign_in_discovery_answers_after_the_base_latency(anon: Api) -> None:
+    anon.post("/_sandbox/config", json={"base_latency_ms": 300})
+    started = time.monotonic()
+    assert anon.get("/contoso.com/.well-known/openid-configuration").status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
 def test_faults_spare_sign_in_and_control_unless_asked(api: Api, anon: Api) -> None:
     anon.post("/_sandbox/faults", json={"fail": {"count": 1}})
     assert anon.get("/contoso.com/.well-known/openid-configuration").status_code == 200
