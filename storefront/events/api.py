@@ -7,30 +7,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from storefront.api.serializers import status_field
+from storefront.api.serializers import StrictBooleanField, StrictCharField, formatted, status_field
 from storefront.api.views import APIView, OrganizationMixin, errors, id_parameter
 from storefront.events import selectors, services
 from storefront.events.models import DeliveryAttempt, EventDelivery, EventEndpoint, EventType
 
 AUTHENTICATED = (401, 403)
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, never a number or a boolean turned into one."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true or false only."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
+# A web address with a host; whether it is https, resolves, and to a public address is checked on registration.
+ENDPOINT_URL_PATTERN = r"^https?://[A-Za-z0-9\[][^\s/?#]*(/[^\s]*)?$"
 
 
 @extend_schema_field({"type": "string", "enum": list(EventType.values), "x-spec-enum-id": "event-type"})
@@ -45,8 +29,10 @@ class EventTypeField(serializers.ChoiceField):
 
 
 class EventEndpointInputSerializer(serializers.Serializer):
-    url = StrictCharField(
-        max_length=500,
+    url = formatted(
+        ENDPOINT_URL_PATTERN,
+        "Enter a valid URL, such as https://psa.example.com/hooks/storefront.",
+        500,
         help_text="An https:// URL of your system with a public address (private and loopback ones are refused).",
     )
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
