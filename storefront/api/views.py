@@ -420,8 +420,11 @@ class GdapRoleTemplateListView(OrganizationMixin, APIView):
 
 class GdapRequestListView(OrganizationMixin, APIView):
     @property
-    def allowed_methods(self) -> list[str]:
-        return [m for m in super().allowed_methods if m != "POST"]
+    def default_response_headers(self) -> dict[str, str]:
+        """`Allow` without POST: it stays in the schema only to document its 405."""
+        headers = super().default_response_headers
+        headers["Allow"] = ", ".join(m for m in self.allowed_methods if m != "POST")
+        return headers
 
     @extend_schema(
         operation_id="gdap_requests_list",
