@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from csp import gdap
 
@@ -15,6 +16,7 @@ def _member(request: HttpRequest) -> int:
     return request.user.organization_id
 
 
+@require_safe
 @login_required
 def gdap_list(request: HttpRequest) -> HttpResponse:
     """Each customer tenant with its Partner Center link (resellers), and the distributor's relationships."""
@@ -35,12 +37,14 @@ def gdap_list(request: HttpRequest) -> HttpResponse:
     return render(request, "gdap/list.html", context)
 
 
+@require_safe
 @login_required
 def gdap_detail(request: HttpRequest, gdap_request_id: int) -> HttpResponse:
     gdap_request = gdap.gdap_request_get(_member(request), gdap_request_id)
     return render(request, "gdap/detail.html", {"gdap_request": gdap_request})
 
 
+@require_safe
 @login_required
 def gdap_status(request: HttpRequest, gdap_request_id: int) -> HttpResponse:
     """htmx polling: 204 while the status the page shows is still the current one (read from Microsoft at most
