@@ -106,23 +106,25 @@ class CustomerTenant:
 
 
 def gdap_customer_tenants_for(organization_id: int | None) -> list[CustomerTenant]:
-    """The organisation's customer tenants with a name: its verified authorizations and completed orders."""
+    """The tenants the organisation holds (`csp/trust.py`), named after the customer of its authorization or order."""
     from billing.models import Order
 
-    found: dict[str, str] = {}
+    if not organization_id:
+        return []
+    held = {tenant_id.lower() for tenant_id in trust.tenants_held_by(organization_id=organization_id)}
+    names: dict[str, str] = {}
     authorizations = TenantAuthorization.objects.filter(
         organization_id=organization_id, status=TenantAuthorization.Status.VERIFIED
     ).exclude(customer_tenant_id="")
     for auth in authorizations.select_related("end_customer"):
         name = auth.end_customer.company_name if auth.end_customer else auth.default_domain
-        found.setdefault(auth.customer_tenant_id.lower(), name or auth.customer_tenant_id)
-    orders = Order.objects.filter(organization_id=organization_id, status=Order.Status.COMPLETED).exclude(
-        customer_tenant_id=""
-    )
+        names.setdefault(auth.customer_tenant_id.lower(), name)
+    orders = Order.objects.filter(organization_id=organization_id).exclude(customer_tenant_id="")
     for order in orders.select_related("end_customer", "organization"):
         customer = order.end_customer or order.organization
-        found.setdefault(order.customer_tenant_id.lower(), customer.company_name)
-    return [CustomerTenant(tenant_id, name) for tenant_id, name in sorted(found.items(), key=lambda i: i[1])]
+        names.setdefault(order.customer_tenant_id.lower(), customer.company_name)
+    found = [CustomerTenant(tenant_id, names.get(tenant_id) or tenant_id) for tenant_id in held]
+    return sorted(found, key=lambda tenant: (tenant.name.lower(), tenant.tenant_id))
 
 
 # Services ---------------------------------------------------------------------------------------------------------

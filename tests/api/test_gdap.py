@@ -7,7 +7,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from csp import gdap
+from csp import gdap, trust
 from csp.models import GdapRequest, GdapRoleTemplate
 from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import OrderFactory, TenantAuthorizationFactory, UserFactory
@@ -35,6 +35,18 @@ def helpdesk(helpdesk):
     helpdesk.security_group_id = SUPPORT_GROUP
     helpdesk.save()
     return helpdesk
+
+
+@pytest.fixture
+def verified_contoso(verified_contoso):
+    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
+    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
+    return verified_contoso
+
+
+def hold(organization, tenant_id: str) -> None:
+    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
+    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
 
 
 def distributor_request(staff_user, organization, template, tenant=CONTOSO_TENANT) -> GdapRequest:
@@ -120,6 +132,7 @@ def test_a_direct_customer_sees_the_distributors_relationship_with_its_own_tenan
         status="completed",
         customer_tenant_id=WINGTIP_TENANT,
     )
+    hold(direct_user.organization, WINGTIP_TENANT)
     gdap_request = distributor_request(staff_user, direct_user.organization, helpdesk, tenant=WINGTIP_TENANT)
     client = api_client_for(direct_user)
     assert [r["id"] for r in client.get(REQUESTS).json()] == [gdap_request.pk]
@@ -159,6 +172,7 @@ def test_each_organisation_sees_only_the_relationships_for_its_own_tenants(
     TenantAuthorizationFactory(
         organization=outsider.organization, verified=True, customer_tenant_id=WINGTIP_TENANT
     )
+    hold(outsider.organization, WINGTIP_TENANT)
     theirs = distributor_request(staff_user, outsider.organization, helpdesk, tenant=WINGTIP_TENANT)
 
     assert [r["id"] for r in owner_api.get(REQUESTS).json()] == [ours.pk]

@@ -9,7 +9,7 @@ import requests
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from csp import gdap
+from csp import gdap, trust
 from csp.models import GdapRequest
 from tests.factories import OrderFactory, TenantAuthorizationFactory
 from tests.pc_sandbox import CONTOSO_TENANT
@@ -24,6 +24,18 @@ def helpdesk(helpdesk):
     helpdesk.security_group_id = SUPPORT_GROUP
     helpdesk.save()
     return helpdesk
+
+
+@pytest.fixture
+def verified_contoso(verified_contoso):
+    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
+    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
+    return verified_contoso
+
+
+def hold(organization, tenant_id: str) -> None:
+    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
+    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
 
 
 def distributor_request(staff_user, organization, template, tenant) -> GdapRequest:
@@ -50,6 +62,7 @@ def test_a_reseller_gets_the_way_to_its_own_gdap_and_sees_the_distributors_read_
     TenantAuthorizationFactory(
         organization=outsider.organization, verified=True, customer_tenant_id=WINGTIP_TENANT
     )
+    hold(outsider.organization, WINGTIP_TENANT)
     theirs = distributor_request(staff_user, outsider.organization, helpdesk, WINGTIP_TENANT)
 
     text = page(client, owner)
@@ -78,6 +91,7 @@ def test_a_direct_customer_sees_the_distributors_relationship_with_its_tenant(
         status="completed",
         customer_tenant_id=WINGTIP_TENANT,
     )
+    hold(direct_user.organization, WINGTIP_TENANT)
     gdap_request = distributor_request(staff_user, direct_user.organization, helpdesk, WINGTIP_TENANT)
     text = page(client, direct_user)
     assert "Admin access to your tenant" in text and WINGTIP_TENANT in text

@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from csp import gdap
+from csp import gdap, trust
 from csp.errors import GdapRequestOpen, InvalidInput, NotAllowed
 from csp.models import GdapRequest, WebhookDelivery
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
@@ -29,6 +29,18 @@ def helpdesk(helpdesk):
     helpdesk.security_group_name = "Northwind support"
     helpdesk.save()
     return helpdesk
+
+
+@pytest.fixture
+def verified_contoso(verified_contoso):
+    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
+    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
+    return verified_contoso
+
+
+def hold(organization, tenant_id: str) -> None:
+    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
+    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
 
 
 @pytest.fixture
@@ -277,6 +289,7 @@ def test_a_direct_customers_tenant_with_a_completed_order_is_allowed(
     OrderFactory(
         organization=woodgrove, end_customer=None, status="completed", customer_tenant_id=WINGTIP_TENANT
     )
+    hold(woodgrove, WINGTIP_TENANT)
     with django_capture_on_commit_callbacks(execute=True):
         gdap_request = create(
             staff_user, woodgrove, helpdesk, tenant=WINGTIP_TENANT.upper(), duration_days=30
