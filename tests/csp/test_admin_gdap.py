@@ -1,6 +1,7 @@
 """Staff request the distributor's GDAP in admin; the customer approves on the (sandbox) admin portal; the roles are
 given to the template's security group and followed to active, with the assignment status shown in admin."""
 
+import io
 import re
 from html import unescape
 
@@ -215,3 +216,16 @@ def test_role_template_security_group_must_be_a_group_id(staff, helpdesk):
     assert saved.status_code == 302
     helpdesk.refresh_from_db()
     assert helpdesk.security_group_id == SUPPORT_GROUP
+
+
+def test_seed_demo_maps_the_default_template_to_a_demo_group_once(helpdesk):
+    from django.core.management import call_command
+
+    GdapRoleTemplate.objects.filter(pk=helpdesk.pk).update(security_group_id="", security_group_name="")
+    call_command("seed_demo", stdout=io.StringIO())
+    helpdesk.refresh_from_db()
+    assert helpdesk.security_group_id and helpdesk.security_group_name.startswith("Demo support team")
+    GdapRoleTemplate.objects.filter(pk=helpdesk.pk).update(security_group_id=SUPPORT_GROUP.upper())
+    call_command("seed_demo", stdout=io.StringIO())
+    helpdesk.refresh_from_db()
+    assert helpdesk.security_group_id == SUPPORT_GROUP.upper()  # a group staff set is never replaced
