@@ -150,7 +150,7 @@ def gdap_request_create(
 ) -> GdapRequest:
     """Records a distributor's GDAP request (staff) and hands it to the worker, which creates it at Microsoft.
 
-    1. the tenant must be one the organisation holds (a verified authorization or a completed order);
+    1. the tenant must be one the organisation holds (`csp/trust.py`: verified, ordered, or a staff decision);
     2. the template must carry roles and the distributor's security group (without it nobody gets a role);
     3. Microsoft's limits: 1 to 730 days, no auto-extend with Global Administrator;
     4. one open request per tenant and template (the database enforces it too);
@@ -205,7 +205,8 @@ def gdap_request_create(
             )
     except IntegrityError as error:  # another request for the same tenant and template won the race
         raise GdapRequestOpen(ALREADY_OPEN, field="role_template") from error
-    transaction.on_commit(lambda: _enqueue_submit(gdap_request.pk))
+    # If the broker is down, the beat's follow pass sends it at its first check: the request is never lost.
+    transaction.on_commit(lambda: _enqueue_submit(gdap_request.pk), robust=True)
     return gdap_request
 
 

@@ -421,3 +421,20 @@ def test_request_get_answers_404_to_another_organisation(
     assert gdap.gdap_request_get(reseller.pk, gdap_request.pk) == gdap_request
     with pytest.raises(Http404):
         gdap.gdap_request_get(outsider.organization_id, gdap_request.pk)
+
+
+def test_a_broker_outage_loses_nothing_the_follow_pass_sends_the_request(
+    sandbox, staff_user, reseller, verified_contoso, helpdesk, monkeypatch, django_capture_on_commit_callbacks
+):
+    from csp import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.gdap_request_submit, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        gdap_request = create(staff_user, reseller, helpdesk)
+    assert graph_calls(sandbox) == []
+    assert gdap.gdap_requests_follow(now=timezone.now() + timedelta(minutes=6)) == 1
+    gdap_request.refresh_from_db()
+    assert gdap_request.status == GdapRequest.Status.APPROVAL_PENDING and len(sandbox.state.gdap) == 1
