@@ -37,16 +37,11 @@ def helpdesk(helpdesk):
     return helpdesk
 
 
-@pytest.fixture
-def verified_contoso(verified_contoso):
-    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
-    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
-    return verified_contoso
-
-
 def hold(organization, tenant_id: str) -> None:
-    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
-    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
+    """What completing an order records (csp/trust.py); the factory's verified authorizations record it already."""
+    trust.tenant_hold(
+        tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.NEW_TENANT_ORDER
+    )
 
 
 def distributor_request(staff_user, organization, template, tenant=CONTOSO_TENANT) -> GdapRequest:
@@ -172,7 +167,6 @@ def test_each_organisation_sees_only_the_relationships_for_its_own_tenants(
     TenantAuthorizationFactory(
         organization=outsider.organization, verified=True, customer_tenant_id=WINGTIP_TENANT
     )
-    hold(outsider.organization, WINGTIP_TENANT)
     theirs = distributor_request(staff_user, outsider.organization, helpdesk, tenant=WINGTIP_TENANT)
 
     assert [r["id"] for r in owner_api.get(REQUESTS).json()] == [ours.pk]

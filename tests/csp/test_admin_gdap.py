@@ -9,7 +9,6 @@ import pytest
 import requests
 from django.urls import reverse
 
-from csp import trust
 from csp.models import GdapRequest, GdapRoleTemplate
 from tests.pc_sandbox import CONTOSO_TENANT
 
@@ -25,18 +24,6 @@ def helpdesk(helpdesk):
     helpdesk.security_group_name = "Northwind support"
     helpdesk.save()
     return helpdesk
-
-
-@pytest.fixture
-def verified_contoso(verified_contoso):
-    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
-    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
-    return verified_contoso
-
-
-def hold(organization, tenant_id: str) -> None:
-    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
-    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
 
 
 @pytest.fixture

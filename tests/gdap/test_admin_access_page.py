@@ -26,16 +26,11 @@ def helpdesk(helpdesk):
     return helpdesk
 
 
-@pytest.fixture
-def verified_contoso(verified_contoso):
-    """Contoso verified for Fabrikam, and so held by it under the trust boundary."""
-    hold(verified_contoso.organization, verified_contoso.customer_tenant_id)
-    return verified_contoso
-
-
 def hold(organization, tenant_id: str) -> None:
-    """What verifying an authorization or completing a new-tenant order records (csp/trust.py)."""
-    trust.tenant_hold(tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.AUTHORIZATION)
+    """What completing an order records (csp/trust.py); the factory's verified authorizations record it already."""
+    trust.tenant_hold(
+        tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.NEW_TENANT_ORDER
+    )
 
 
 def distributor_request(staff_user, organization, template, tenant) -> GdapRequest:
@@ -62,7 +57,6 @@ def test_a_reseller_gets_the_way_to_its_own_gdap_and_sees_the_distributors_read_
     TenantAuthorizationFactory(
         organization=outsider.organization, verified=True, customer_tenant_id=WINGTIP_TENANT
     )
-    hold(outsider.organization, WINGTIP_TENANT)
     theirs = distributor_request(staff_user, outsider.organization, helpdesk, WINGTIP_TENANT)
 
     text = page(client, owner)
