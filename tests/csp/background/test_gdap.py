@@ -433,3 +433,22 @@ def test_a_broker_outage_loses_nothing_the_follow_pass_sends_the_request(
     assert gdap.gdap_requests_follow(now=timezone.now() + timedelta(minutes=6)) == 1
     gdap_request.refresh_from_db()
     assert gdap_request.status == GdapRequest.Status.APPROVAL_PENDING and len(sandbox.state.gdap) == 1
+
+
+def test_an_active_request_without_a_security_group_is_an_error_and_nothing_is_sent(
+    sandbox, reseller, helpdesk
+):
+    """A row from before templates named a group: staff are told; Microsoft receives nothing."""
+    gdap_request = GdapRequest.objects.create(
+        organization=reseller,
+        customer_tenant_id=CONTOSO_TENANT,
+        customer_name="Contoso Ltd",
+        role_template=helpdesk,
+        display_name="before-groups",
+        request_id="before-groups",
+        status=GdapRequest.Status.ACTIVE,
+        relationship_id="rel-before-groups",
+    )
+    followed = gdap.gdap_access_assignment_follow(gdap_request_id=gdap_request.pk)
+    assert followed.access_assignment_status == "error" and "No security group" in followed.last_error
+    assert graph_calls(sandbox) == []
