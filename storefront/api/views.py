@@ -419,12 +419,11 @@ class GdapRoleTemplateListView(OrganizationMixin, APIView):
 
 
 class GdapRequestListView(OrganizationMixin, APIView):
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        """`Allow` without POST: it stays in the schema only to document its 405."""
-        headers = super().default_response_headers
-        headers["Allow"] = ", ".join(m for m in self.allowed_methods if m != "POST")
-        return headers
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        """POST is gone (GDAP requests are the distributor's): 405 with the way to one's own GDAP."""
+        if request.method == "POST":
+            raise MethodNotAllowed("POST", detail=GDAP_POST_REMOVED)
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="gdap_requests_list",
@@ -432,24 +431,13 @@ class GdapRequestListView(OrganizationMixin, APIView):
         summary="The distributor's admin relationships (GDAP) with your customers' tenants (read-only)",
         description=(
             "Requested by the distributor's staff for a tenant your organisation holds; each is followed until its "
-            "roles are given to the distributor's security group (`access_assignment_status` `active`)."
+            "roles are given to the distributor's security group (`access_assignment_status` `active`). "
+            f"POST answers `405 method_not_allowed`: {GDAP_POST_REMOVED}"
         ),
         responses={200: s.GdapRequestSerializer(many=True), **errors(*AUTHENTICATED)},
     )
     def get(self, request):
         return Response(s.GdapRequestSerializer(gdap.gdap_requests_for(self.organization.pk), many=True).data)
-
-    @extend_schema(
-        operation_id="gdap_requests_create",
-        tags=["gdap"],
-        deprecated=True,
-        summary="Removed: GDAP requests are the distributor's",
-        description=f"Always answers `405 method_not_allowed`. {GDAP_POST_REMOVED}",
-        request=None,
-        responses=errors(*AUTHENTICATED, s405=f"`method_not_allowed`: {GDAP_POST_REMOVED}"),
-    )
-    def post(self, request):
-        raise MethodNotAllowed("POST", detail=GDAP_POST_REMOVED)
 
 
 class GdapRequestDetailView(OrganizationMixin, APIView):
