@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('csp', '0006_partner_center_connection'),
+        ('csp', '0007_direct_link_proof_help'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
