@@ -10,7 +10,7 @@ import requests
 from django.urls import reverse
 
 from csp.models import GdapRequest, GdapRoleTemplate
-from tests.pc_sandbox import CONTOSO_TENANT
+from tests.sandbox_ids import CONTOSO_TENANT
 
 pytestmark = pytest.mark.django_db
 SUPPORT_GROUP = "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from csp import gdap, trust
 from csp.models import GdapRequest
 from tests.factories import OrderFactory, TenantAuthorizationFactory
-from tests.pc_sandbox import CONTOSO_TENANT
+from tests.sandbox_ids import CONTOSO_TENANT
 
 pytestmark = pytest.mark.django_db
 WINGTIP_TENANT = "33333333-3333-4333-8333-000000000002"
