@@ -62,3 +62,10 @@ class TenantHeldByAnotherOrganization(StorefrontError):
 
 class EndCustomerMismatch(StorefrontError):
     code = "end_customer_mismatch"
+
+
+class GdapRequestOpen(StorefrontError):
+    """One open GDAP request per tenant and role template at a time."""
+
+    code = "gdap_request_open"
+    status = 409

@@ -291,7 +291,7 @@ class PartnerCenterConnection(SingletonModel):
 
 
 class GdapRoleTemplate(models.Model):
-    """A set of Entra roles the distributor offers when a reseller asks for admin access (GDAP)."""
+    """A set of Entra roles the distributor grants to one of its own security groups through GDAP."""
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -300,7 +300,17 @@ class GdapRoleTemplate(models.Model):
         help_text='A list of {"name": "Directory Readers", "role_definition_id": "88d8e3e3-..."} '
         "(Entra built-in role template ids).",
     )
-    is_default = models.BooleanField(default=False, help_text="Preselected for resellers.")
+    security_group_id = models.CharField(
+        "security group id",
+        max_length=36,
+        blank=True,
+        help_text="Object id of the distributor's Entra security group whose members get these roles once the "
+        "customer approves (Microsoft Entra admin center > Groups). Without it nobody gets any role.",
+    )
+    security_group_name = models.CharField(
+        max_length=120, blank=True, help_text="For staff: the group's name."
+    )
+    is_default = models.BooleanField(default=False, help_text="Preselected when staff request access.")
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -315,15 +325,10 @@ class GdapRoleTemplate(models.Model):
     def role_definition_ids(self) -> list[str]:
         return [str(role.get("role_definition_id", "")).lower() for role in self.roles or []]
 
-    @property
-    def includes_global_administrator(self) -> bool:
-        from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
-
-        return GLOBAL_ADMINISTRATOR_ROLE_ID in self.role_definition_ids
-
 
 class GdapRequest(models.Model):
-    """A reseller's request for delegated admin access to one customer tenant, followed until active."""
+    """The distributor's delegated admin relationship with one customer tenant, requested by staff for the
+    organisation that holds the tenant, followed until its access assignment is active."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -339,8 +344,19 @@ class GdapRequest(models.Model):
         TERMINATED = "terminated", "Terminated"
         FAILED = "failed", "Failed"
 
+    class AssignmentStatus(models.TextChoices):
+        NONE = "", "Not created yet"
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        DELETING = "deleting", "Deleting"
+        DELETED = "deleted", "Deleted"
+        ERROR = "error", "Error"
+
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, related_name="gdap_requests"
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        related_name="gdap_requests",
+        help_text="The organisation that holds the customer tenant (a reseller, or the direct customer itself).",
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -349,6 +365,12 @@ class GdapRequest(models.Model):
     customer_name = models.CharField(max_length=255)
     role_template = models.ForeignKey(GdapRoleTemplate, on_delete=models.PROTECT, related_name="requests")
     roles = models.JSONField(default=list, help_text="The roles requested, as the template had them.")
+    security_group_id = models.CharField(
+        max_length=36,
+        blank=True,
+        help_text="The distributor's security group the roles go to, from the template.",
+    )
+    reason = models.CharField(max_length=500, blank=True, help_text="Why the distributor needs access.")
     display_name = models.CharField(max_length=50, unique=True)
     duration_days = models.PositiveIntegerField(default=730)
     auto_extend = models.BooleanField(default=False)
@@ -357,6 +379,21 @@ class GdapRequest(models.Model):
     approval_link = models.URLField(max_length=1000, blank=True)
     etag = models.CharField(max_length=200, blank=True)
     request_id = models.CharField(max_length=64, unique=True)
+    create_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set before the create is sent, so a retry looks the relationship up first.",
+    )
+    access_assignment_id = models.CharField(max_length=80, blank=True)
+    access_assignment_status = models.CharField(
+        max_length=20, choices=AssignmentStatus.choices, blank=True, default=AssignmentStatus.NONE
+    )
+    access_assignment_sent_at = models.DateTimeField(null=True, blank=True)
+    roles_active_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the access assignment became active: the group's members have the roles.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(
         null=True, blank=True, help_text="The approval deadline, then the end of the relationship."
@@ -370,6 +407,16 @@ class GdapRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "GDAP request"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_tenant_id", "role_template"],
+                condition=models.Q(
+                    status__in=["requested", "created", "approvalPending", "approved", "activating"]
+                ),
+                name="one_open_gdap_request_per_tenant_and_template",
+                violation_error_message="An admin relationship with these roles is already open for this tenant.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.status})"
@@ -378,8 +425,14 @@ class GdapRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in GDAP_OPEN_STATUSES
 
+    @property
+    def assignment_is_open(self) -> bool:
+        """Active at Microsoft but the roles are not in effect yet: the assignment is to create or to follow."""
+        return self.status == self.Status.ACTIVE and self.access_assignment_status in ("", "pending")
+
 
 GDAP_OPEN_STATUSES = (
+    GdapRequest.Status.REQUESTED,
     GdapRequest.Status.CREATED,
     GdapRequest.Status.APPROVAL_PENDING,
     GdapRequest.Status.APPROVED,

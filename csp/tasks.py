@@ -80,6 +80,14 @@ def webhook_process(delivery_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def gdap_request_submit(gdap_request_id: int) -> str:
+    """Creates one GDAP relationship at Microsoft and locks it for approval (safe to re-run: it looks first)."""
+    from csp import gdap
+
+    return gdap.gdap_request_submit(gdap_request_id=gdap_request_id).status
+
+
+@shared_task(acks_late=True)
 def gdap_request_refresh(gdap_request_id: int) -> str:
     """Follows one GDAP request's status at Microsoft."""
     from csp import gdap
@@ -89,7 +97,7 @@ def gdap_request_refresh(gdap_request_id: int) -> str:
 
 @shared_task
 def gdap_requests_follow() -> int:
-    """Follows every open GDAP request whose next check is due."""
+    """Moves every GDAP request whose next check is due: unsent, awaiting approval, or awaiting its roles."""
     from csp import gdap
 
     return gdap.gdap_requests_follow()

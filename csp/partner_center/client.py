@@ -16,7 +16,7 @@ from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from cryptography import x509
@@ -46,6 +46,7 @@ from .schemas import (
     Customer,
     CustomerPage,
     DomainAvailability,
+    GdapAccessAssignment,
     GdapRelationship,
     IndirectReseller,
     MpnProfile,
@@ -207,7 +208,36 @@ def _gdap_from(body: Any) -> GdapRelationship:
         status=_text(body, "status"),
         etag=_optional_text(body, "@odata.etag"),
         end_date_time=_datetime(body.get("endDateTime")),
+        display_name=_optional_text(body, "displayName"),
     )
+
+
+def _graph_values(body: Any) -> list[Any]:
+    """A Graph collection's `value` list."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("value"), list):
+        raise _BadPayload("expected a Graph collection with a 'value' list")
+    return body["value"]
+
+
+def _assignment_from(body: Any) -> GdapAccessAssignment:
+    container = body.get("accessContainer") if isinstance(body, Mapping) else None
+    details = body.get("accessDetails") if isinstance(body, Mapping) else None
+    roles = details.get("unifiedRoles") if isinstance(details, Mapping) else None
+    return GdapAccessAssignment(
+        id=_text(body, "id"),
+        status=_text(body, "status"),
+        security_group_id=_optional_text(container, "accessContainerId"),
+        role_definition_ids=tuple(
+            str(role["roleDefinitionId"]).lower()
+            for role in roles or []
+            if isinstance(role, Mapping) and role.get("roleDefinitionId")
+        ),
+    )
+
+
+def _odata_string(value: str) -> str:
+    """An OData string literal: single quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -1179,11 +1209,13 @@ class PartnerCenterClient:
         auto_extend: bool,
         request_id: str,
     ) -> GdapRelationship:
-        """Create a GDAP relationship in `created` state; auto-extend is refused with Global Administrator."""
+        """Create a GDAP relationship in `created` state (Microsoft's rules on roles are the caller's to apply).
+
+        Graph documents no idempotency for this create: before retrying one that may have reached Microsoft, look
+        it up with `find_gdap_relationship` (display names are unique per partner).
+        """
         if not role_definition_ids:
             raise ValueError("at least one role is required")
-        if auto_extend and GLOBAL_ADMINISTRATOR_ROLE_ID in {r.lower() for r in role_definition_ids}:
-            raise ValueError("auto-extend is not allowed when Global Administrator is requested")
         if not 1 <= duration_days <= 730:
             raise ValueError("duration_days must be between 1 and 730")
         if not display_name or len(display_name) > 50:
@@ -1206,6 +1238,24 @@ class PartnerCenterClient:
             record=True,
             ids={"customer_tenant_id": customer_tenant_id, "display_name": display_name},
             result_ids=lambda relationship: {"relationship_id": relationship.id},
+        )
+
+    def find_gdap_relationship(self, display_name: str) -> GdapRelationship | None:
+        """The partner's relationship with this display name, if a create already reached Microsoft."""
+        query = urlencode(
+            {"$filter": f"displayName eq {_odata_string(display_name)}"}, quote_via=quote, safe="$"
+        )
+
+        def parse(response: requests.Response) -> GdapRelationship | None:
+            found = [_gdap_from(item) for item in _graph_values(self._json(response))]
+            return next((r for r in found if (r.display_name or "").lower() == display_name.lower()), None)
+
+        return self._call(
+            "GET",
+            self._graph(f"tenantRelationships/delegatedAdminRelationships?{query}"),
+            parse,
+            operation="find_gdap_relationship",
+            resource="graph",
         )
 
     def lock_gdap_for_approval(
@@ -1254,6 +1304,67 @@ class PartnerCenterClient:
             operation="gdap_relationships_sample",
             resource="graph",
             params={"$top": top},
+        )
+
+    def create_gdap_access_assignment(
+        self,
+        relationship_id: str,
+        *,
+        security_group_id: str,
+        role_definition_ids: Sequence[str],
+        request_id: str,
+    ) -> GdapAccessAssignment:
+        """Give the roles of an active relationship to one of the partner's security groups (`pending` at first).
+
+        Without an access assignment nobody in the partner's tenant has any role in the customer's tenant.
+        """
+        body = {
+            "accessContainer": {
+                "accessContainerId": security_group_id,
+                "accessContainerType": "securityGroup",
+            },
+            "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in role_definition_ids]},
+        }
+        return self._call(
+            "POST",
+            self._graph(
+                f"tenantRelationships/delegatedAdminRelationships/{quote(relationship_id, safe='')}"
+                "/accessAssignments"
+            ),
+            lambda r: _assignment_from(self._json(r)),
+            operation="create_gdap_access_assignment",
+            resource="graph",
+            body=body,
+            request_id=request_id,
+            record=True,
+            ids={"relationship_id": relationship_id, "security_group_id": security_group_id},
+            result_ids=lambda assignment: {"access_assignment_id": assignment.id},
+        )
+
+    def gdap_access_assignments(self, relationship_id: str) -> list[GdapAccessAssignment]:
+        """A relationship's access assignments, to find one a create may already have made."""
+        return self._call(
+            "GET",
+            self._graph(
+                f"tenantRelationships/delegatedAdminRelationships/{quote(relationship_id, safe='')}"
+                "/accessAssignments"
+            ),
+            lambda r: [_assignment_from(item) for item in _graph_values(self._json(r))],
+            operation="list_gdap_access_assignments",
+            resource="graph",
+        )
+
+    def get_gdap_access_assignment(self, relationship_id: str, assignment_id: str) -> GdapAccessAssignment:
+        """An access assignment's current status, to follow it from `pending` to `active`."""
+        return self._call(
+            "GET",
+            self._graph(
+                f"tenantRelationships/delegatedAdminRelationships/{quote(relationship_id, safe='')}"
+                f"/accessAssignments/{quote(assignment_id, safe='')}"
+            ),
+            lambda r: _assignment_from(self._json(r)),
+            operation="get_gdap_access_assignment",
+            resource="graph",
         )
 
     def gdap_approval_link(self, relationship_id: str) -> str:

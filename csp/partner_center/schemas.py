@@ -268,6 +268,17 @@ class GdapRelationship:
     status: str
     etag: str | None = None
     end_date_time: datetime | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GdapAccessAssignment:
+    """Roles given to one of the partner's security groups in a relationship; `pending` until Microsoft applies it."""
+
+    id: str
+    status: str
+    security_group_id: str | None = None
+    role_definition_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -136,8 +137,38 @@ def create_relationship(app: SandboxApp, req: Request) -> Response:
     return json_response(201, public(rel, req), {"Location": location, "ETag": rel["@odata.etag"]})
 
 
+# The $filter clauses the storefront uses: `<property> eq '<text>'`, joined by `and` (OData doubles a quote).
+FILTER_CLAUSE = re.compile(r"^\s*(displayName|status|customer/tenantId)\s+eq\s+'((?:[^']|'')*)'\s*$")
+FILTERABLE = {
+    "displayName": lambda rel: rel["displayName"],
+    "status": lambda rel: rel["status"],
+    "customer/tenantId": lambda rel: (rel["customer"] or {}).get("tenantId") or "",
+}
+
+
+def _filter(expression: str) -> list[tuple[str, str]]:
+    clauses = []
+    for part in re.split(r"\s+and\s+", expression.strip()) if expression.strip() else []:
+        found = FILTER_CLAUSE.match(part)
+        if not found:
+            raise SandboxError(400, f"Invalid filter clause: {part.strip()[:100]}", "BadRequest")
+        clauses.append((found.group(1), found.group(2).replace("''", "'")))
+    return clauses
+
+
 def list_relationships(app: SandboxApp, req: Request) -> Response:
-    return json_response(200, {"value": [public(r) for r in app.state.gdap.values()]})
+    """The partner's relationships, narrowed by `$filter` (string comparisons are case-insensitive, as Graph's)."""
+    clauses = _filter(req.query.get("$filter", ""))
+    top = req.query.get("$top", "300")
+    if not top.isdigit() or not 1 <= int(top) <= 300:
+        raise SandboxError(400, "$top must be between 1 and 300.", "BadRequest")
+    found = [
+        public(rel)
+        for rel in app.state.gdap.values()
+        if all(FILTERABLE[name](rel).lower() == value.lower() for name, value in clauses)
+    ]
+    context = f"{req.base_url}/v1.0/$metadata#tenantRelationships/delegatedAdminRelationships"
+    return json_response(200, {"@odata.context": context, "value": found[: int(top)]})
 
 
 def relationship_detail(app: SandboxApp, req: Request, relationship_id: str) -> Response:
@@ -183,14 +214,41 @@ def list_requests(app: SandboxApp, req: Request, relationship_id: str) -> Respon
     return json_response(200, {"value": list(get_relationship(app, relationship_id)["_requests"])})
 
 
+def refresh_assignment(app: SandboxApp, assignment: dict[str, Any]) -> dict[str, Any]:
+    """A pending assignment becomes active once gdap_assignment_activation_seconds have passed."""
+    if assignment["status"] == "pending" and time.time() >= assignment["_active_at"]:
+        assignment["status"] = "active"
+        assignment["lastModifiedDateTime"] = now_iso()
+        assignment["@odata.etag"] = f'W/"{secrets.token_urlsafe(12)}"'
+    return assignment
+
+
 def create_assignment(app: SandboxApp, req: Request, relationship_id: str) -> Response:
+    """Roles of an active relationship for one of the partner's security groups; `pending` until applied."""
     rel = get_relationship(app, relationship_id)
     if rel["status"] != "active":
         raise SandboxError(400, "Access assignments need an active relationship.", "BadRequest")
     data = req.json_object()
     container = data.get("accessContainer") or {}
-    if not container.get("accessContainerId"):
-        raise SandboxError(400, "accessContainer.accessContainerId is required.", "BadRequest")
+    if not isinstance(container, dict) or not GUID_RE.match(str(container.get("accessContainerId") or "")):
+        raise SandboxError(
+            400,
+            "accessContainer.accessContainerId must be the id of a security group (a GUID).",
+            "BadRequest",
+        )
+    if str(container.get("accessContainerType") or "securityGroup") != "securityGroup":
+        raise SandboxError(400, "accessContainer.accessContainerType must be securityGroup.", "BadRequest")
+    roles = ((data.get("accessDetails") or {}).get("unifiedRoles")) or []
+    role_ids = [str((r or {}).get("roleDefinitionId") or "").lower() for r in roles if isinstance(r, dict)]
+    if not role_ids or len(role_ids) != len(roles) or not all(GUID_RE.match(r) for r in role_ids):
+        raise SandboxError(
+            400, "accessDetails.unifiedRoles needs at least one roleDefinitionId.", "BadRequest"
+        )
+    granted = {r["roleDefinitionId"].lower() for r in rel["accessDetails"]["unifiedRoles"]}
+    if not set(role_ids) <= granted:
+        raise SandboxError(
+            400, "The roles of an access assignment must be roles of its relationship.", "BadRequest"
+        )
     now = now_iso()
     assignment = {
         "@odata.etag": f'W/"{secrets.token_urlsafe(12)}"',
@@ -198,15 +256,33 @@ def create_assignment(app: SandboxApp, req: Request, relationship_id: str) -> Re
         "status": "pending",
         "createdDateTime": now,
         "lastModifiedDateTime": now,
-        "accessContainer": {"accessContainerType": "securityGroup", **container},
-        "accessDetails": data.get("accessDetails") or rel["accessDetails"],
+        "accessContainer": {
+            "accessContainerId": container["accessContainerId"].lower(),
+            "accessContainerType": "securityGroup",
+        },
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in role_ids]},
+        "_active_at": time.time() + float(app.state.config.get("gdap_assignment_activation_seconds") or 0),
     }
     rel["_assignments"].append(assignment)
-    return json_response(201, assignment)
+    location = f"{req.base_url}{BASE}/{rel['id']}/accessAssignments/{assignment['id']}"
+    body = {
+        "@odata.context": f"{req.base_url}/v1.0/tenantRelationships/$metadata#accessAssignments",
+        **public(assignment),
+    }
+    return json_response(201, body, {"Location": location})
 
 
 def list_assignments(app: SandboxApp, req: Request, relationship_id: str) -> Response:
-    return json_response(200, {"value": list(get_relationship(app, relationship_id)["_assignments"])})
+    assignments = get_relationship(app, relationship_id)["_assignments"]
+    return json_response(200, {"value": [public(refresh_assignment(app, a)) for a in assignments]})
+
+
+def assignment_detail(app: SandboxApp, req: Request, relationship_id: str, assignment_id: str) -> Response:
+    rel = get_relationship(app, relationship_id)
+    assignment = next((a for a in rel["_assignments"] if a["id"] == assignment_id.lower()), None)
+    if assignment is None:
+        raise SandboxError(404, f"The access assignment {assignment_id} was not found.", "NotFound")
+    return json_response(200, public(refresh_assignment(app, assignment)))
 
 
 def approve(app: SandboxApp, relationship_id: str, tenant_id: str | None = None) -> dict[str, Any]:
@@ -238,4 +314,5 @@ def routes() -> list[Route]:
         Route("GET", one + "/requests", list_requests, GRAPH),
         Route("POST", one + "/accessAssignments", create_assignment, GRAPH),
         Route("GET", one + "/accessAssignments", list_assignments, GRAPH),
+        Route("GET", one + "/accessAssignments/{assignment_id}", assignment_detail, GRAPH),
     ]

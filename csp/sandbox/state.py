@@ -126,6 +126,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "customers_default_page_size": 100,
     "customers_max_page_size": 500,
     "order_completion_seconds": 0.0,
+    "gdap_assignment_activation_seconds": 0.0,
     "base_latency_ms": 0,
     "webhook_certificate_url": None,
 }

@@ -18,7 +18,3 @@ class IsReseller(IsOrganizationMember):
 
     def has_permission(self, request, view) -> bool:
         return super().has_permission(request, view) and request.user.organization.is_reseller
-
-
-class IsGdapReseller(IsReseller):
-    message = "Admin access requests (GDAP) are for resellers; direct customers administer their own tenant."

@@ -19,7 +19,6 @@ LINKS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "orders_create": {"GetOrder": ("orders_retrieve", "order_id")},
     "end_customers_create": {"GetEndCustomer": ("end_customers_retrieve", "end_customer_id")},
-    "gdap_requests_create": {"GetGdapRequest": ("gdap_requests_retrieve", "gdap_request_id")},
 }
 
 

@@ -329,48 +329,33 @@ class GdapRoleTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GdapRequestInputSerializer(serializers.Serializer):
-    """Microsoft's limits (duration, no auto-extend with Global Administrator) are the service's to apply."""
-
-    customer_tenant_id = formatted(
-        TENANT_ID_PATTERN,
-        TENANT_ID_RULE,
-        36,
-        help_text="A tenant of one of your verified authorizations or completed orders.",
-    )
-    role_template = StrictIntegerField(
-        min_value=1, max_value=MAX_ID, help_text="A role template id from /api/v1/gdap-role-templates/."
-    )
-    duration_days = StrictIntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=730,
-        error_messages={
-            "min_value": "The duration must be between 1 and 730 days.",
-            "max_value": "The duration must be between 1 and 730 days.",
-        },
-        help_text="1 to 730 days; defaults to 730.",
-    )
-    auto_extend = StrictBooleanField(
-        required=False,
-        default=False,
-        help_text="Extend by 180 days when it ends; not allowed when the roles include Global Administrator.",
-    )
-
-
 class GdapRequestSerializer(serializers.ModelSerializer):
     status = status_field(GdapRequest.Status, "gdap-request")
     relationship_id = BlankAsNullCharField(
         help_text="Microsoft's delegated admin relationship, once created."
     )
     approval_link = BlankAsNullCharField(
-        help_text="Send it to a Global Administrator of the customer, who signs in and approves."
+        help_text="Where a Global Administrator of the customer signs in and approves."
+    )
+    roles = GdapRoleSerializer(many=True, read_only=True, help_text="The Entra roles of the relationship.")
+    access_assignment_status = BlankAsNullCharField(
+        help_text="`pending` then `active` once the roles are given to the distributor's security group (also "
+        "`error`, `deleting`, `deleted`); null until the customer has approved. Until it is `active` nobody has "
+        "the roles."
     )
 
     class Meta:
         model = GdapRequest
-        fields = ["id", "status", "relationship_id", "approval_link", "customer_tenant_id", "expires_at"]
+        fields = [
+            "id",
+            "status",
+            "relationship_id",
+            "approval_link",
+            "customer_tenant_id",
+            "roles",
+            "access_assignment_status",
+            "expires_at",
+        ]
         read_only_fields = fields
 
 

@@ -55,7 +55,7 @@ v1 = [
         name="authorization-verify",
     ),
     path("gdap-role-templates/", views.GdapRoleTemplateListView.as_view(), name="gdap-role-templates"),
-    path("gdap-requests/", views.GdapRequestCreateView.as_view(), name="gdap-requests"),
+    path("gdap-requests/", views.GdapRequestListView.as_view(), name="gdap-requests"),
     path(
         "gdap-requests/<api_id:gdap_request_id>/",
         views.GdapRequestDetailView.as_view(),

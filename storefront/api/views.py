@@ -10,7 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import MethodNotAllowed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,7 +25,7 @@ from storefront.accounts import throttling as sign_in_throttling
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.parsers import JSONParser
-from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
+from storefront.api.permissions import IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
 from storefront.catalog.models import Product
 from storefront.checkout import services as checkout_services
@@ -400,13 +400,17 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
 # it answers the stored status, which the worker (and the approval webhook) keep following.
 
 
-class GdapRoleTemplateListView(OrganizationMixin, APIView):
-    permission_classes = [IsGdapReseller]
+GDAP_POST_REMOVED = (
+    "GDAP relationships made here are the distributor's, so only the distributor's staff request them. Request "
+    "your own admin relationship in your own Partner Center (Customers > the customer > Admin relationships)."
+)
 
+
+class GdapRoleTemplateListView(OrganizationMixin, APIView):
     @extend_schema(
         operation_id="gdap_role_templates_list",
         tags=["gdap"],
-        summary="The role templates the distributor offers for admin access (resellers)",
+        summary="The role templates the distributor uses for its admin access",
         description="Active templates only, the distributor's least-privilege default first.",
         responses={200: s.GdapRoleTemplateSerializer(many=True), **errors(*AUTHENTICATED)},
     )
@@ -414,64 +418,40 @@ class GdapRoleTemplateListView(OrganizationMixin, APIView):
         return Response(s.GdapRoleTemplateSerializer(gdap.gdap_role_templates(), many=True).data)
 
 
-class GdapRequestCreateView(OrganizationMixin, APIView):
-    permission_classes = [IsGdapReseller]
+class GdapRequestListView(OrganizationMixin, APIView):
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        """POST is gone (GDAP requests are the distributor's): 405 with the way to one's own GDAP."""
+        if request.method == "POST":
+            raise MethodNotAllowed("POST", detail=GDAP_POST_REMOVED)
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="gdap_requests_create",
+        operation_id="gdap_requests_list",
         tags=["gdap"],
-        summary="Ask for admin access (GDAP) to a customer's tenant (resellers)",
+        summary="The distributor's admin relationships (GDAP) with your customers' tenants (read-only)",
         description=(
-            "Creates the delegated admin relationship at Microsoft and locks it for approval: the answer is "
-            "`approvalPending` with the `approval_link` to send to a Global Administrator of the customer (it is "
-            "also emailed to you). The customer must approve within 90 days."
+            "Requested by the distributor's staff for a tenant your organisation holds; each is followed until its "
+            "roles are given to the distributor's security group (`access_assignment_status` `active`). "
+            f"POST answers `405 method_not_allowed`: {GDAP_POST_REMOVED}"
         ),
-        request=s.GdapRequestInputSerializer,
-        responses={
-            201: s.GdapRequestSerializer,
-            **errors(
-                401,
-                503,
-                s400=(
-                    "`invalid`: a malformed tenant id, an unknown role template, a duration outside 1 to 730 days, "
-                    "or auto-extend with Global Administrator."
-                ),
-                s403=(
-                    "`forbidden`: not a reseller account, or the tenant is not one of your verified "
-                    "authorizations or completed orders."
-                ),
-            ),
-        },
+        responses={200: s.GdapRequestSerializer(many=True), **errors(*AUTHENTICATED)},
     )
-    def post(self, request):
-        data = _valid(s.GdapRequestInputSerializer, request.data)
-        gdap_request = gdap.gdap_request_create(
-            organization_id=self.organization.pk,
-            user_id=request.user.pk,
-            customer_tenant_id=data["customer_tenant_id"],
-            role_template_id=data["role_template"],
-            duration_days=data.get("duration_days"),
-            auto_extend=data["auto_extend"],
-        )
-        return Response(
-            s.GdapRequestSerializer(gdap_request).data,
-            status=status.HTTP_201_CREATED,
-            headers={"Location": reverse("api:gdap-request", args=[gdap_request.pk])},
-        )
+    def get(self, request):
+        return Response(s.GdapRequestSerializer(gdap.gdap_requests_for(self.organization.pk), many=True).data)
 
 
 class GdapRequestDetailView(OrganizationMixin, APIView):
-    permission_classes = [IsGdapReseller]
-
     @extend_schema(
         operation_id="gdap_requests_retrieve",
         parameters=[id_parameter("gdap_request_id", "A GDAP request id.")],
         tags=["gdap"],
-        summary="One of your organisation's admin access requests, followed to active",
+        summary="One of the distributor's admin relationships with your customers' tenants, followed to active",
         description=(
-            "`approvalPending` until the customer approves, then `approved`, `activating` and `active`. While the "
-            "request is open, a GET reads the status from Microsoft when it was last read more than 10 seconds "
-            "ago; the worker and Microsoft's approval webhook follow it too."
+            "`requested` until it is created at Microsoft, `approvalPending` until the customer approves, then "
+            "`approved`, `activating` and `active`; then `access_assignment_status` goes from `pending` to `active` "
+            "once the roles are given to the distributor's security group. While either is open, a GET reads "
+            "Microsoft when it was last read more than 10 seconds ago; the worker and Microsoft's approval webhook "
+            "follow it too."
         ),
         responses={200: s.GdapRequestSerializer, **errors(*AUTHENTICATED, 404)},
     )

@@ -5,7 +5,6 @@ from . import views
 app_name = "gdap"
 urlpatterns = [
     path("", views.gdap_list, name="list"),
-    path("new/", views.gdap_new, name="new"),
     path("<int:gdap_request_id>/", views.gdap_detail, name="detail"),
     path("<int:gdap_request_id>/status/", views.gdap_status, name="status"),
 ]

@@ -1,28 +1,58 @@
-"""GDAP over the API: the offered role templates, a request created and locked at Microsoft, followed to active."""
+"""GDAP over the API: read-only for resellers and direct customers (the distributor's relationships with their
+customers' tenants, followed until the roles are in effect); POST is gone (405)."""
 
 from datetime import timedelta
 
 import pytest
 import requests
-from django.core import mail
 from django.utils import timezone
 
+from csp import gdap, trust
 from csp.models import GdapRequest, GdapRoleTemplate
 from tests.api.conftest import api_client_for, assert_error, sandbox_faults
-from tests.factories import OrderFactory, TenantAuthorizationFactory
-from tests.pc_sandbox import accept_invitation
-from tests.sandbox_ids import CONTOSO_TENANT, WINGTIP_TENANT
+from tests.factories import OrderFactory, TenantAuthorizationFactory, UserFactory
+from tests.sandbox_ids import CONTOSO_TENANT
 
 pytestmark = pytest.mark.django_db
-FIELDS = {"id", "status", "relationship_id", "approval_link", "customer_tenant_id", "expires_at"}
+FIELDS = {
+    "id",
+    "status",
+    "relationship_id",
+    "approval_link",
+    "customer_tenant_id",
+    "roles",
+    "access_assignment_status",
+    "expires_at",
+}
+WINGTIP_TENANT = "33333333-3333-4333-8333-000000000002"
+SUPPORT_GROUP = "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b"
 TEMPLATES = "/api/v1/gdap-role-templates/"
 REQUESTS = "/api/v1/gdap-requests/"
 
 
-def create(client, template, tenant=CONTOSO_TENANT, **body):
-    return client.post(
-        REQUESTS, {"customer_tenant_id": tenant, "role_template": template.pk, **body}, format="json"
+@pytest.fixture
+def helpdesk(helpdesk):
+    helpdesk.security_group_id = SUPPORT_GROUP
+    helpdesk.save()
+    return helpdesk
+
+
+def hold(organization, tenant_id: str) -> None:
+    """What completing an order records (csp/trust.py); the factory's verified authorizations record it already."""
+    trust.tenant_hold(
+        tenant_id=tenant_id, organization_id=organization.pk, source=trust.Source.NEW_TENANT_ORDER
     )
+
+
+def distributor_request(staff_user, organization, template, tenant=CONTOSO_TENANT) -> GdapRequest:
+    """What staff do in admin, and the worker after them."""
+    gdap_request = gdap.gdap_request_create(
+        organization_id=organization.pk,
+        customer_tenant_id=tenant,
+        role_template_id=template.pk,
+        user_id=staff_user.pk,
+    )
+    return gdap.gdap_request_submit(gdap_request_id=gdap_request.pk)
 
 
 def approve(server, relationship_id: str) -> None:
@@ -31,10 +61,21 @@ def approve(server, relationship_id: str) -> None:
     ).raise_for_status()
 
 
+def graph_calls(server) -> int:
+    log = requests.get(f"{server.url}/_sandbox/requests", timeout=10).json()["requests"]
+    return sum(1 for r in log if r["target"].startswith("/v1.0/"))
+
+
+def stale(gdap_request_id: int) -> None:
+    GdapRequest.objects.filter(pk=gdap_request_id).update(
+        last_checked_at=timezone.now() - timedelta(seconds=11)
+    )
+
+
 # Role templates ----------------------------------------------------------------------------------------------
 
 
-def test_role_templates_lists_the_active_ones_default_first(owner_api, helpdesk):
+def test_role_templates_lists_the_active_ones_default_first(owner_api, direct_user, helpdesk):
     GdapRoleTemplate.objects.create(
         name="Retired", roles=[{"name": "Directory Readers", "role_definition_id": "x"}], is_active=False
     )
@@ -42,190 +83,129 @@ def test_role_templates_lists_the_active_ones_default_first(owner_api, helpdesk)
     assert response.status_code == 200
     body = response.json()
     assert [t["name"] for t in body] == ["Helpdesk (least privilege)", "User administration"]
-    assert set(body[0]) == {"id", "name", "roles"}
-    assert body[0]["id"] == helpdesk.pk
-    assert body[0]["roles"] == helpdesk.roles
-    assert all(set(role) == {"name", "role_definition_id"} for role in body[0]["roles"])
+    assert set(body[0]) == {"id", "name", "roles"}  # no security group: that is the distributor's business
+    assert body[0]["id"] == helpdesk.pk and body[0]["roles"] == helpdesk.roles
+    assert api_client_for(direct_user).get(TEMPLATES).json() == body
 
 
-# Create and follow -------------------------------------------------------------------------------------------
+# Reading the distributor's relationships ---------------------------------------------------------------------
 
 
-def test_verified_tenant_request_is_created_locked_and_followed_to_active(
-    owner_api, owner, contoso, helpdesk, sandbox, django_capture_on_commit_callbacks
+def test_a_reseller_follows_the_distributors_relationship_until_the_roles_are_in_effect(
+    owner_api, staff_user, reseller, verified_contoso, helpdesk, sandbox
 ):
-    """The whole flow over the API: authorize, accept, verify, ask admin access, approve, follow."""
-    authorization_id = owner_api.post(
-        "/api/v1/authorizations/", {"domain_prefix": "contoso", "end_customer": contoso.pk}, format="json"
-    ).json()["id"]
-    accept_invitation(sandbox, domain="contoso.onmicrosoft.com")
-    verified = owner_api.post(
-        f"/api/v1/authorizations/{authorization_id}/verify/", {"default_domain": "contoso.com"}, format="json"
-    ).json()
-    assert verified["status"] == "verified"
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = create(owner_api, helpdesk, duration_days=365, auto_extend=True)
-    assert response.status_code == 201, response.content
-    body = response.json()
+    gdap_request = distributor_request(staff_user, reseller, helpdesk)
+    listed = owner_api.get(REQUESTS)
+    assert listed.status_code == 200
+    [body] = listed.json()
     assert set(body) == FIELDS
-    assert body["status"] == "approvalPending"
+    assert body["id"] == gdap_request.pk and body["status"] == "approvalPending"
     assert body["customer_tenant_id"] == CONTOSO_TENANT
     assert body["relationship_id"] and body["relationship_id"] in body["approval_link"]
-    assert body["expires_at"]
-    assert response["Location"] == f"{REQUESTS}{body['id']}/"
-    gdap_request = GdapRequest.objects.get(pk=body["id"])
-    assert gdap_request.requested_by == owner
-    assert (gdap_request.duration_days, gdap_request.auto_extend) == (365, True)
-    assert mail.outbox[-1].to == [owner.email]
-    assert body["approval_link"] in mail.outbox[-1].body
+    assert body["roles"] == helpdesk.roles and body["access_assignment_status"] is None
+    detail = f"{REQUESTS}{gdap_request.pk}/"
+    assert owner_api.get(detail).json() == body
 
-    detail = f"{REQUESTS}{body['id']}/"
-    assert owner_api.get(detail).json() == {**body, "status": "approvalPending"}
     approve(sandbox, body["relationship_id"])
     # Just read from Microsoft: the stored status answers until the refresh interval has passed.
     assert owner_api.get(detail).json()["status"] == "approvalPending"
-    GdapRequest.objects.filter(pk=body["id"]).update(last_checked_at=timezone.now() - timedelta(seconds=11))
-    with django_capture_on_commit_callbacks(execute=True):
-        followed = owner_api.get(detail).json()
-    assert followed["status"] == "active"
-    assert "is active" in mail.outbox[-1].subject
-    assert GdapRequest.objects.get(pk=body["id"]).next_check_at is None
+    stale(gdap_request.pk)
+    followed = owner_api.get(detail).json()
+    assert (followed["status"], followed["access_assignment_status"]) == ("active", "pending")
+    stale(gdap_request.pk)
+    assert owner_api.get(detail).json()["access_assignment_status"] == "active"
+    gdap_request.refresh_from_db()
+    assert gdap_request.roles_active_at is not None and gdap_request.next_check_at is None
 
 
-def test_a_new_request_is_refreshed_on_its_first_get(owner_api, verified_contoso, helpdesk, sandbox):
-    body = create(owner_api, helpdesk).json()
-    assert body["status"] == "approvalPending"
-    approve(sandbox, body["relationship_id"])
-    assert owner_api.get(f"{REQUESTS}{body['id']}/").json()["status"] == "active"
+def test_a_direct_customer_sees_the_distributors_relationship_with_its_own_tenant(
+    direct_user, staff_user, helpdesk, sandbox
+):
+    OrderFactory(
+        organization=direct_user.organization,
+        end_customer=None,
+        status="completed",
+        customer_tenant_id=WINGTIP_TENANT,
+    )
+    hold(direct_user.organization, WINGTIP_TENANT)
+    gdap_request = distributor_request(staff_user, direct_user.organization, helpdesk, tenant=WINGTIP_TENANT)
+    client = api_client_for(direct_user)
+    assert [r["id"] for r in client.get(REQUESTS).json()] == [gdap_request.pk]
+    assert client.get(f"{REQUESTS}{gdap_request.pk}/").json()["customer_tenant_id"] == WINGTIP_TENANT
 
 
 def test_an_integrator_polling_the_api_does_not_push_the_workers_checks_out(
-    owner_api, verified_contoso, helpdesk, sandbox
+    owner_api, staff_user, reseller, verified_contoso, helpdesk, sandbox
 ):
-    body = create(owner_api, helpdesk).json()
-    scheduled = GdapRequest.objects.values_list("next_check_at", "check_attempts").get(pk=body["id"])
+    gdap_request = distributor_request(staff_user, reseller, helpdesk)
+    scheduled = GdapRequest.objects.values_list("next_check_at", "check_attempts").get(pk=gdap_request.pk)
     for _ in range(5):
-        GdapRequest.objects.filter(pk=body["id"]).update(
-            last_checked_at=timezone.now() - timedelta(seconds=11)
-        )
-        assert owner_api.get(f"{REQUESTS}{body['id']}/").json()["status"] == "approvalPending"
-    gdap_request = GdapRequest.objects.get(pk=body["id"])
+        stale(gdap_request.pk)
+        assert owner_api.get(f"{REQUESTS}{gdap_request.pk}/").json()["status"] == "approvalPending"
+    gdap_request.refresh_from_db()
     assert gdap_request.last_checked_at > timezone.now() - timedelta(
         seconds=5
     )  # Microsoft was asked each time
     assert (gdap_request.next_check_at, gdap_request.check_attempts) == scheduled
 
 
-def test_a_completed_orders_tenant_is_allowed_with_the_default_duration(
-    owner_api, reseller, helpdesk, sandbox
+def test_get_answers_the_stored_status_when_microsoft_is_down(
+    owner_api, staff_user, reseller, verified_contoso, helpdesk, sandbox
 ):
-    OrderFactory(organization=reseller, status="completed", customer_tenant_id=WINGTIP_TENANT)
-    response = create(owner_api, helpdesk, tenant=WINGTIP_TENANT.upper())
-    assert response.status_code == 201, response.content
-    assert response.json()["customer_tenant_id"] == WINGTIP_TENANT
-    assert GdapRequest.objects.get().duration_days == 730
-
-
-def test_get_answers_the_stored_status_when_microsoft_is_down(owner_api, verified_contoso, helpdesk, sandbox):
-    body = create(owner_api, helpdesk).json()
+    gdap_request = distributor_request(staff_user, reseller, helpdesk)
     sandbox_faults(sandbox, {"fail": {"count": 50, "status": 503}})
-    response = owner_api.get(f"{REQUESTS}{body['id']}/")
+    stale(gdap_request.pk)
+    response = owner_api.get(f"{REQUESTS}{gdap_request.pk}/")
     assert response.status_code == 200
     assert response.json()["status"] == "approvalPending"
 
 
-def test_creation_answers_503_when_partner_center_is_down(owner_api, verified_contoso, helpdesk, sandbox):
-    sandbox_faults(sandbox, {"fail": {"count": 50, "status": 503}})
-    assert_error(create(owner_api, helpdesk), 503, "partner_center_unavailable")
-
-
-# Refusals ----------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("days", [0, 731, -5])
-def test_duration_outside_microsofts_limits_is_refused(owner_api, verified_contoso, helpdesk, sandbox, days):
-    body = assert_error(create(owner_api, helpdesk, duration_days=days), 400, "invalid")
-    assert set(body["fields"]) == {"duration_days"}
-    assert "between 1 and 730" in body["message"]
-    assert not GdapRequest.objects.exists()
-
-
-def test_an_unknown_or_retired_role_template_is_refused(owner_api, verified_contoso, sandbox):
-    retired = GdapRoleTemplate.objects.create(
-        name="Retired", roles=[{"name": "Directory Readers", "role_definition_id": "x"}], is_active=False
-    )
-    for template_id in (retired.pk, 999999):
-        body = assert_error(
-            owner_api.post(
-                REQUESTS, {"customer_tenant_id": CONTOSO_TENANT, "role_template": template_id}, format="json"
-            ),
-            400,
-            "invalid",
-        )
-        assert set(body["fields"]) == {"role_template"}
-
-
-def test_no_auto_extend_with_global_administrator(owner_api, verified_contoso, global_admin, sandbox):
-    body = assert_error(create(owner_api, global_admin, auto_extend=True), 400, "invalid")
-    assert set(body["fields"]) == {"auto_extend"}
-    assert "Global Administrator" in body["message"]
-    assert create(owner_api, global_admin, auto_extend=False).status_code == 201
-
-
-def test_a_tenant_that_is_not_the_callers_is_refused(
-    owner_api, outsider, verified_contoso, helpdesk, sandbox
+def test_each_organisation_sees_only_the_relationships_for_its_own_tenants(
+    owner_api, teammate, outsider, direct_user, staff_user, reseller, verified_contoso, helpdesk, sandbox
 ):
-    """Another reseller's verified tenant, and the caller's own authorization while still pending."""
+    ours = distributor_request(staff_user, reseller, helpdesk)
     TenantAuthorizationFactory(
         organization=outsider.organization, verified=True, customer_tenant_id=WINGTIP_TENANT
     )
-    body = assert_error(create(owner_api, helpdesk, tenant=WINGTIP_TENANT), 403, "forbidden")
-    assert set(body["fields"]) == {"customer_tenant_id"}
-    pending_tenant = "33333333-3333-4333-8333-000000000009"
-    TenantAuthorizationFactory(organization=verified_contoso.organization, customer_tenant_id=pending_tenant)
-    assert_error(create(owner_api, helpdesk, tenant=pending_tenant), 403, "forbidden")
-    assert not GdapRequest.objects.exists()
+    theirs = distributor_request(staff_user, outsider.organization, helpdesk, tenant=WINGTIP_TENANT)
 
-
-def test_malformed_bodies_are_refused(owner_api, verified_contoso, helpdesk, sandbox):
-    body = assert_error(create(owner_api, helpdesk, tenant="contoso.com"), 400, "invalid")
-    assert set(body["fields"]) == {"customer_tenant_id"}
-    body = assert_error(owner_api.post(REQUESTS, {}, format="json"), 400, "invalid")
-    assert {"customer_tenant_id", "role_template"} <= set(body["fields"])
-    body = assert_error(create(owner_api, helpdesk, duration_days="soon"), 400, "invalid")
-    assert set(body["fields"]) == {"duration_days"}
-    assert not GdapRequest.objects.exists()
-
-
-# Who may call ------------------------------------------------------------------------------------------------
-
-
-def test_a_request_is_visible_to_the_organisation_only(
-    owner_api, teammate, outsider, verified_contoso, helpdesk, sandbox
-):
-    body = create(owner_api, helpdesk).json()
-    path = f"{REQUESTS}{body['id']}/"
-    assert api_client_for(teammate).get(path).json()["id"] == body["id"]
-    assert_error(api_client_for(outsider).get(path), 404, "not_found")
+    assert [r["id"] for r in owner_api.get(REQUESTS).json()] == [ours.pk]
+    assert [r["id"] for r in api_client_for(teammate).get(REQUESTS).json()] == [ours.pk]
+    assert [r["id"] for r in api_client_for(outsider).get(REQUESTS).json()] == [theirs.pk]
+    assert api_client_for(direct_user).get(REQUESTS).json() == []
+    assert_error(owner_api.get(f"{REQUESTS}{theirs.pk}/"), 404, "not_found")
+    assert_error(api_client_for(outsider).get(f"{REQUESTS}{ours.pk}/"), 404, "not_found")
     assert_error(owner_api.get(f"{REQUESTS}999999/"), 404, "not_found")
 
 
-def test_unauthenticated_calls_answer_401(helpdesk):
+# POST is gone -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["owner", "direct_user"])
+def test_post_answers_405_and_microsoft_receives_nothing(request, who, verified_contoso, helpdesk, sandbox):
+    client = api_client_for(request.getfixturevalue(who))
+    for body in (
+        {"customer_tenant_id": CONTOSO_TENANT, "role_template": helpdesk.pk},
+        {"customer_tenant_id": WINGTIP_TENANT, "role_template": helpdesk.pk, "duration_days": 730},
+        {},
+    ):
+        response = client.post(REQUESTS, body, format="json")
+        error = assert_error(response, 405, "method_not_allowed")
+        assert "your own Partner Center" in error["message"]
+        assert "POST" not in response["Allow"] and "GET" in response["Allow"]
+    assert not GdapRequest.objects.exists()
+    assert graph_calls(sandbox) == 0
+
+
+def test_unauthenticated_calls_answer_401_and_staff_without_an_organisation_403(helpdesk):
     anonymous = api_client_for(None)
-    assert_error(anonymous.get(TEMPLATES), 401, "not_authenticated")
+    for path in (TEMPLATES, REQUESTS, f"{REQUESTS}1/"):
+        assert_error(anonymous.get(path), 401, "not_authenticated")
     assert_error(
         anonymous.post(REQUESTS, {"customer_tenant_id": CONTOSO_TENANT, "role_template": 1}, format="json"),
         401,
         "not_authenticated",
     )
-    assert_error(anonymous.get(f"{REQUESTS}1/"), 401, "not_authenticated")
-
-
-def test_direct_customers_are_refused(direct_user, helpdesk):
-    client = api_client_for(direct_user)
-    TenantAuthorizationFactory(direct=True, organization=direct_user.organization, verified=True)
-    body = assert_error(client.get(TEMPLATES), 403, "forbidden")
-    assert "resellers" in body["message"]
-    assert_error(create(client, helpdesk), 403, "forbidden")
-    assert_error(client.get(f"{REQUESTS}1/"), 403, "forbidden")
+    staff = api_client_for(UserFactory(email="ops@northwind.example", staff=True))
+    assert_error(staff.get(REQUESTS), 403, "forbidden")
+    assert_error(staff.get(TEMPLATES), 403, "forbidden")

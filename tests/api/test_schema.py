@@ -19,7 +19,7 @@ OPERATIONS = {
     ("/api/v1/authorizations/{authorization_id}/", "get"),
     ("/api/v1/authorizations/{authorization_id}/verify/", "post"),
     ("/api/v1/gdap-role-templates/", "get"),
-    ("/api/v1/gdap-requests/", "post"),
+    ("/api/v1/gdap-requests/", "get"),
     ("/api/v1/gdap-requests/{gdap_request_id}/", "get"),
     ("/api/v1/orders/", "post"),
     ("/api/v1/orders/{order_id}/", "get"),
@@ -48,6 +48,8 @@ def test_schema_lists_every_operation_with_the_error_body(client):
     key = next(p for p in orders["parameters"] if p["name"] == "Idempotency-Key")
     assert key["in"] == "header" and key["required"] is True
     assert "429" in schema["paths"]["/api/v1/domains/{prefix}/"]["get"]["responses"]
+    listed = schema["paths"]["/api/v1/gdap-requests/"]["get"]  # POST is gone: said where integrators look
+    assert "405 method_not_allowed" in listed["description"]
 
 
 @pytest.fixture

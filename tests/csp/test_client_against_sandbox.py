@@ -763,6 +763,18 @@ def test_gdap_relationship_is_created_locked_approved_on_the_portal_page_and_bec
     assert active.status == "active"
     assert active.end_date_time is not None
     assert (active.end_date_time - datetime.now(UTC)).days in (729, 730)
+    # A retry looks it up by its unique display name; then the roles go to the partner's security group.
+    assert client.find_gdap_relationship("Northwind GDAP Contoso").id == created.id
+    assert client.find_gdap_relationship("Northwind GDAP Fabrikam") is None
+    assignment = client.create_gdap_access_assignment(
+        created.id,
+        security_group_id="6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b",
+        role_definition_ids=[HELPDESK_ADMINISTRATOR],
+        request_id=str(uuid.uuid4()),
+    )
+    assert assignment.status == "pending" and assignment.role_definition_ids == (HELPDESK_ADMINISTRATOR,)
+    assert [a.id for a in client.gdap_access_assignments(created.id)] == [assignment.id]
+    assert client.get_gdap_access_assignment(created.id, assignment.id).status == "active"
 
 
 def test_gdap_page_has_no_approve_button_before_the_relationship_is_locked(

@@ -64,7 +64,6 @@ ACCESS: dict[str, Access] = {
     "dashboard:check_now": Access(method="POST", own=True),
     "dashboard:resend": Access(method="POST", data={"admin_email": "admin@contoso.com"}, own=True),
     "gdap:list": Access(),
-    "gdap:new": Access(),
     "gdap:detail": Access(own=True),
     "gdap:status": Access(own=True, htmx=True),
     # Microsoft calls it; the signature is the only key, so everyone without one gets 401.
@@ -92,9 +91,9 @@ ACCESS: dict[str, Access] = {
     ),
     "api:orders": Access(method="POST", data={}, anonymous=API_ANON, everyone=frozenset({400})),
     "api:order": Access(anonymous=API_ANON, own=True),
-    # GDAP in the API (spec section 9), when it is routed.
+    # GDAP in the API (spec section 9): read-only for buyers.
     "api:gdap-role-templates": Access(anonymous=API_ANON, everyone=frozenset({200})),
-    "api:gdap-requests": Access(method="POST", data={}, anonymous=API_ANON, everyone=frozenset({400})),
+    "api:gdap-requests": Access(anonymous=API_ANON, everyone=frozenset({200})),
     "api:gdap-request": Access(anonymous=API_ANON, own=True),
     # Event notifications (issue 15): pages under the dashboard and their API.
     "events:list": Access(),

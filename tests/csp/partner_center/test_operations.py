@@ -790,8 +790,19 @@ def test_gdap_without_auto_extend_sends_pt0s(client, mocked):
     assert body(mocked)["duration"] == "P30D"
 
 
-def test_gdap_refuses_auto_extend_with_global_administrator(client, mocked):
-    with pytest.raises(ValueError, match="Global Administrator"):
+def test_the_client_leaves_the_global_administrator_rule_to_the_gdap_service(client, mocked):
+    """One home per rule (csp/gdap.py): the client sends what it is given; Microsoft would refuse it."""
+    mocked.post(
+        f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships",
+        status=400,
+        json={
+            "error": {
+                "code": "BadRequest",
+                "message": "Auto extension is not allowed with Global Administrator.",
+            }
+        },
+    )
+    with pytest.raises(PermanentPartnerCenterError):
         client.create_gdap_relationship(
             display_name="x",
             customer_tenant_id=CONTOSO_TENANT,
@@ -801,7 +812,74 @@ def test_gdap_refuses_auto_extend_with_global_administrator(client, mocked):
             auto_extend=True,
             request_id="r",
         )
-    assert client.call_count == 0
+    assert body(mocked)["autoExtendDuration"] == "P180D"
+
+
+def test_find_gdap_relationship_filters_on_the_display_name(client, mocked):
+    active = load("gdap_relationship_active.json")
+    mocked.get(f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships", json={"value": [active]})
+    mocked.get(f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships", json={"value": []})
+
+    found = client.find_gdap_relationship("Northwind-Contoso-2025-001")
+    missing = client.find_gdap_relationship("O'Brien & Co")
+
+    assert (found.id, found.status, found.display_name) == (GDAP_ID, "active", "Northwind-Contoso-2025-001")
+    assert missing is None
+    assert urlsplit(sent(mocked).url).query == "$filter=displayName%20eq%20%27Northwind-Contoso-2025-001%27"
+    assert query(mocked, 1) == {"$filter": ["displayName eq 'O''Brien & Co'"]}  # OData doubles the quote
+    assert sent(mocked).headers["Authorization"] == "Bearer graph-token-1"
+
+
+def test_find_gdap_relationship_ignores_another_name_in_the_answer(client, mocked):
+    other = {**load("gdap_relationship_active.json"), "displayName": "Someone else"}
+    mocked.get(f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships", json={"value": [other]})
+    assert client.find_gdap_relationship("Northwind-Contoso-2025-001") is None
+
+
+def test_create_gdap_access_assignment_gives_the_roles_to_a_security_group(client, mocked, records):
+    mocked.post(
+        f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships/{GDAP_ID}/accessAssignments",
+        status=201,
+        json=load("gdap_access_assignment_pending.json"),
+    )
+
+    assignment = client.create_gdap_access_assignment(
+        GDAP_ID,
+        security_group_id="6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b",
+        role_definition_ids=["729827e3-9c14-49f7-bb1b-9608f156bbb8"],
+        request_id="66666666-aaaa-4aaa-8aaa-666666666666",
+    )
+
+    assert body(mocked) == {
+        "accessContainer": {
+            "accessContainerId": "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b",
+            "accessContainerType": "securityGroup",
+        },
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8"}]},
+    }
+    assert sent(mocked).headers["MS-RequestId"] == "66666666-aaaa-4aaa-8aaa-666666666666"
+    assert (assignment.id, assignment.status) == ("b1f0c3a2-6d4e-4f5a-9b8c-7d6e5f4a3b2c", "pending")
+    assert assignment.security_group_id == "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b"
+    assert assignment.role_definition_ids == ("729827e3-9c14-49f7-bb1b-9608f156bbb8",)
+    assert records[0].operation == "create_gdap_access_assignment"
+    assert records[0].ids["access_assignment_id"] == assignment.id
+
+
+def test_access_assignments_are_listed_and_read_one_by_one(client, mocked):
+    pending = load("gdap_access_assignment_pending.json")
+    base = f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships/{GDAP_ID}/accessAssignments"
+    mocked.get(base, json={"value": [pending]})
+    mocked.get(f"{base}/{pending['id']}", json={**pending, "status": "active"})
+
+    assert [a.id for a in client.gdap_access_assignments(GDAP_ID)] == [pending["id"]]
+    assert client.get_gdap_access_assignment(GDAP_ID, pending["id"]).status == "active"
+
+
+def test_an_assignment_list_that_is_not_a_graph_collection_is_a_permanent_error(client, mocked):
+    base = f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships/{GDAP_ID}/accessAssignments"
+    mocked.get(base, json={"items": []})
+    with pytest.raises(PermanentPartnerCenterError, match="unexpected answer"):
+        client.gdap_access_assignments(GDAP_ID)
 
 
 def test_lock_gdap_for_approval_sends_action_and_if_match(client, mocked, records):

@@ -92,14 +92,96 @@ def test_lock_for_approval_then_approve_through_control_api(api: Api, anon: Api)
     body = api.get(f"{GDAP}/{rel['id']}").json()
     assert body["status"] == "active"
     assert body["activatedDateTime"] and body["endDateTime"]
-    assignment = api.post(
-        f"{GDAP}/{rel['id']}/accessAssignments",
-        json={
-            "accessContainer": {"accessContainerId": "a1b2", "accessContainerType": "securityGroup"},
-            "accessDetails": {"unifiedRoles": [{"roleDefinitionId": HELPDESK}]},
-        },
-    )
+    assignment = api.post(f"{GDAP}/{rel['id']}/accessAssignments", json=assignment_body())
     assert assignment.status_code == 201 and assignment.json()["status"] == "pending"
+
+
+SUPPORT_GROUP = "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b"
+
+
+def assignment_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "accessContainer": {"accessContainerId": SUPPORT_GROUP, "accessContainerType": "securityGroup"},
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": HELPDESK}]},
+    }
+    body.update(overrides)
+    return body
+
+
+def active_relationship(api: Api, anon: Api, **overrides: Any) -> dict[str, Any]:
+    rel = create_and_lock(api, **overrides)
+    assert anon.post(f"/_sandbox/gdap/{rel['id']}/approve").status_code == 200
+    return rel
+
+
+def test_list_filters_on_the_display_name_as_graph_does(api: Api) -> None:
+    api.post(GDAP, json=gdap_body(displayName="Northwind-Contoso-001"))
+    api.post(GDAP, json=gdap_body(displayName="O'Brien support"))
+    api.post(GDAP, json=gdap_body(displayName="Other", customer={"tenantId": WINGTIP}))
+
+    def names(expression: str) -> list[str]:
+        answer = api.get(GDAP, params={"$filter": expression})
+        assert answer.status_code == 200, answer.text
+        return [r["displayName"] for r in answer.json()["value"]]
+
+    assert names("displayName eq 'northwind-contoso-001'") == ["Northwind-Contoso-001"]
+    assert names("displayName eq 'O''Brien support'") == ["O'Brien support"]
+    assert names("displayName eq 'Nobody'") == []
+    assert names(f"customer/tenantId eq '{WINGTIP}' and status eq 'created'") == ["Other"]
+    assert len(api.get(GDAP).json()["value"]) == 3
+    assert len(api.get(GDAP, params={"$top": "1"}).json()["value"]) == 1
+    for bad in (
+        {"$filter": "displayName ne 'x'"},
+        {"$filter": "startswith(displayName,'N')"},
+        {"$top": "301"},
+    ):
+        answer = api.get(GDAP, params=bad)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "BadRequest"
+
+
+def test_access_assignment_is_pending_then_active_and_can_be_read_back(
+    api: Api, anon: Api, server: SandboxServer
+) -> None:
+    server.state.config["gdap_assignment_activation_seconds"] = 3600
+    rel = active_relationship(api, anon)
+    created = api.post(f"{GDAP}/{rel['id']}/accessAssignments", json=assignment_body())
+    assert created.status_code == 201
+    assignment = created.json()
+    assert assignment["status"] == "pending"
+    assert assignment["accessContainer"]["accessContainerId"] == SUPPORT_GROUP
+    assert created.headers["Location"].endswith(f"{GDAP}/{rel['id']}/accessAssignments/{assignment['id']}")
+    one = f"{GDAP}/{rel['id']}/accessAssignments/{assignment['id']}"
+    assert api.get(one).json()["status"] == "pending"  # Microsoft has not applied it yet
+    server.state.config["gdap_assignment_activation_seconds"] = 0
+    server.state.gdap[rel["id"]]["_assignments"][0]["_active_at"] = 0
+    assert api.get(one).json()["status"] == "active"
+    assert [a["status"] for a in api.get(f"{GDAP}/{rel['id']}/accessAssignments").json()["value"]] == [
+        "active"
+    ]
+    assert api.get(f"{GDAP}/{rel['id']}/accessAssignments/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"accessContainer": {"accessContainerId": "support-team", "accessContainerType": "securityGroup"}},
+        {"accessContainer": {"accessContainerId": SUPPORT_GROUP, "accessContainerType": "user"}},
+        {"accessDetails": {"unifiedRoles": []}},
+        {"accessDetails": {"unifiedRoles": [{"roleDefinitionId": GLOBAL_ADMIN}]}},  # not in the relationship
+    ],
+)
+def test_access_assignment_validation(api: Api, anon: Api, overrides: dict[str, Any]) -> None:
+    rel = active_relationship(api, anon)
+    answer = api.post(f"{GDAP}/{rel['id']}/accessAssignments", json=assignment_body(**overrides))
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "BadRequest"
+    assert api.get(f"{GDAP}/{rel['id']}/accessAssignments").json()["value"] == []
+
+
+def test_access_assignment_needs_an_active_relationship(api: Api) -> None:
+    rel = create_and_lock(api)
+    answer = api.post(f"{GDAP}/{rel['id']}/accessAssignments", json=assignment_body())
+    assert answer.status_code == 400
 
 
 def test_unknown_gdap_relationship_is_404(api: Api) -> None:

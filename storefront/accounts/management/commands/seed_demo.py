@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from csp.models import CloudServicesSettings
+from csp.models import CloudServicesSettings, GdapRoleTemplate
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.configuration.models import StorefrontConfiguration
@@ -96,6 +96,9 @@ END_CUSTOMERS = [
 ]
 
 
+DEMO_SUPPORT_GROUP_ID = "6f1c0f5e-8a55-4d3b-9a55-0c1d2e3f4a5b"
+
+
 class Command(BaseCommand):
     help = "Add the demo catalog, accounts and settings where missing (idempotent) and print the demo logins."
 
@@ -132,6 +135,10 @@ class Command(BaseCommand):
             cloud = CloudServicesSettings.load()
             StorefrontConfiguration.load()
             receiver_url = self.seed_event_endpoint(reseller)
+            # Staff can request the distributor's GDAP in the demo: the sandbox takes any group id.
+            GdapRoleTemplate.objects.filter(is_default=True, security_group_id="").update(
+                security_group_id=DEMO_SUPPORT_GROUP_ID, security_group_name="Demo support team (sandbox)"
+            )
         self.print_logins(products, cloud)
         if receiver_url:
             self.stdout.write(
