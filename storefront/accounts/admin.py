@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from billing.models import BillingProfile
 from csp.models import ResellerMpnId
 
-from .models import Organization, User
+from .models import ApiToken, Organization, User
 
 
 class OrganizationForm(forms.ModelForm):
@@ -183,3 +183,28 @@ class UserAdmin(DjangoUserAdmin):
         if obj.organization_id:
             return obj.organization.get_kind_display()
         return "Staff" if obj.is_staff else "—"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: who holds which, until when; revoke by deleting. No secret is stored, so none can be shown,
+    and tokens are made by their users (account page or API), never here."""
+
+    list_display = ["name", "user", "created", "expiry", "last_used_at"]
+    list_filter = ["created", "expiry"]
+    search_fields = ["name", "user__email"]
+    list_select_related = ["user"]
+    fields = ["name", "user", "created", "expiry", "last_used_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        count, _ = queryset.delete()
+        self.message_user(request, f"Revoked {count} token(s): they stop working at once.")

@@ -1,8 +1,11 @@
 """Who buys: distributor staff, reseller organisations and direct-customer organisations, and their users."""
 
+import secrets
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from knox.models import AbstractAuthToken
 
 from billing.models import BillingProfile
 
@@ -81,3 +84,22 @@ class User(AbstractUser):
     @property
     def is_direct_customer(self) -> bool:
         return self.organization_id is not None and self.organization.kind == Organization.Kind.DIRECT
+
+
+def _public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only a hash of the secret is stored; the secret is shown once, at creation."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_public_id, editable=False)
+    name = models.CharField(max_length=100, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'API token'} ({self.user})"

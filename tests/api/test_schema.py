@@ -9,6 +9,8 @@ from storefront.api import docs as api_docs
 
 OPERATIONS = {
     ("/api/v1/auth/token/", "post"),
+    ("/api/v1/auth/tokens/", "get"),
+    ("/api/v1/auth/tokens/{token_id}/", "delete"),
     ("/api/v1/products/", "get"),
     ("/api/v1/end-customers/", "get"),
     ("/api/v1/end-customers/", "post"),
