@@ -26,7 +26,8 @@
       var field = document.querySelector(copy.getAttribute("data-copy"));
       if (!field) { return; }
       field.select();
-      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy link"; }, 2000); };
+      var label = copy.dataset.label || (copy.dataset.label = copy.textContent);
+      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = label; }, 2000); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {

@@ -177,6 +177,12 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["organization"]
     ordering = ["email"]
     autocomplete_fields = ["organization"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate the selected users (sign-in, sessions and API tokens stop at once)")
+    def deactivate(self, request: HttpRequest, queryset) -> None:
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, f"Deactivated {count} user(s). Tick Active on a user to let them back in.")
 
     @admin.display(description="Kind", ordering="organization__kind")
     def organization_kind(self, obj: User) -> str:

@@ -19,15 +19,19 @@ def carry_over(apps, schema_editor):
         cursor.execute("SELECT key, user_id, created FROM authtoken_token")
         rows = cursor.fetchall()
     expiry = timezone.now() + knox_settings.TOKEN_TTL
-    for key, user_id, created in rows:
-        ApiToken.objects.create(
-            digest=hash_token(key),
-            token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
-            user_id=user_id,
-            expiry=expiry,
-            public_id=secrets.token_urlsafe(12),
-            name=f"Carried over (created {created:%Y-%m-%d})",
-        )
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(
+                digest=hash_token(key),
+                token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH],
+                user_id=user_id,
+                expiry=expiry,
+                public_id=secrets.token_urlsafe(12),
+                name=f"Carried over (created {str(created)[:10]})",
+            )
+            for key, user_id, created in rows
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM authtoken_token")
 
