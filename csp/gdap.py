@@ -31,6 +31,7 @@ from csp.models import (
     GdapRoleTemplate,
     TenantAuthorization,
 )
+from csp.notifications import quoted
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
 
@@ -212,7 +213,7 @@ def _email_approval_link(gdap_request_id: int) -> None:
         return
     roles = ", ".join(r.get("name", r.get("role_definition_id", "")) for r in gdap_request.roles)
     body = (
-        f"You asked for admin access (GDAP) to {gdap_request.customer_name}'s Microsoft tenant "
+        f"You asked for admin access (GDAP) to the Microsoft tenant of {quoted(gdap_request.customer_name)} "
         f"({gdap_request.customer_tenant_id}).\n\nRoles: {roles}\nDuration: {gdap_request.duration_days} days"
         f"{' (auto-extended by 180 days)' if gdap_request.auto_extend else ''}\n\n"
         "Send this approval link to a Global Administrator of the customer. They sign in and approve:\n"
@@ -221,7 +222,7 @@ def _email_approval_link(gdap_request_id: int) -> None:
     )
     try:
         send_mail(
-            f"Approval link for admin access to {gdap_request.customer_name}",
+            f"Approval link for admin access to {quoted(gdap_request.customer_name)}",
             body,
             settings.DEFAULT_FROM_EMAIL,
             [gdap_request.requested_by.email],
@@ -306,8 +307,8 @@ def _email_active(gdap_request_id: int) -> None:
         return
     try:
         send_mail(
-            f"Admin access to {gdap_request.customer_name} is active",
-            f"{gdap_request.customer_name} approved your admin access request ({gdap_request.display_name}).\n"
+            f"Admin access to {quoted(gdap_request.customer_name)} is active",
+            f"{quoted(gdap_request.customer_name)} approved your admin access request ({gdap_request.display_name}).\n"
             "Assign the roles to your security groups in Partner Center to start using it.\n",
             settings.DEFAULT_FROM_EMAIL,
             [gdap_request.requested_by.email],

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from billing.models import BillingProfile
 from csp.models import ResellerMpnId
 
-from .models import ApiToken, Organization, User
+from .models import ApiToken, Organization, SentEmail, User
 
 
 class OrganizationForm(forms.ModelForm):
@@ -214,3 +214,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset) -> None:
         count, _ = queryset.delete()
         self.message_user(request, f"Revoked {count} token(s): they stop working at once.")
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(admin.ModelAdmin):
+    """Every "Email the link" send: who sent what to whom, and when (read-only)."""
+
+    list_display = ["sent_at", "kind", "recipient", "sent_by", "organization", "subject"]
+    list_filter = ["kind", "sent_at"]
+    search_fields = ["recipient", "sent_by__email", "organization__company_name", "subject"]
+    list_select_related = ["sent_by", "organization"]
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -103,3 +103,26 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.name or 'API token'} ({self.user})"
+
+
+class SentEmail(models.Model):
+    """One email a user had the storefront send to an address they typed ("Email the link"): the record behind
+    the daily limits, and what support reads when someone asks who sent them what."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZATION_LINK = "authorization_link", "Authorization link"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    sent_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="sent_emails")
+    organization = models.ForeignKey(Organization, null=True, on_delete=models.SET_NULL, related_name="+")
+    recipient = models.EmailField(db_index=True)
+    subject = models.CharField(max_length=255)
+    authorization_id = models.BigIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["sent_by", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"
