@@ -291,6 +291,20 @@ CELERY_BEAT_SCHEDULE = {
 INSTALLED_APPS += ["axes", "knox"]
 INSTALLED_APPS.remove("rest_framework.authtoken")  # tokens are knox's now, stored hashed (accounts.ApiToken)
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+MIDDLEWARE.insert(1, "storefront.security.ContentSecurityPolicyMiddleware")
+# Everything from this site only; no inline script or style (storefront/security.py). `data:` images: the favicon.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 # Axes first: it refuses a locked-out (email, address) before any password is checked, on every door.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
 AXES_HANDLER = "storefront.accounts.signin.SignInLockoutHandler"
@@ -310,6 +324,8 @@ AXES_VERBOSE = False
 SIGN_IN_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default="")
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped: ours is the only one.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
     "AUTH_HEADER_PREFIX": "Token",

@@ -67,6 +67,21 @@
     }
   });
 
+  // GDAP request form: a role template with Global Administrator cannot be auto-extended (Microsoft's rule).
+  var gdapGlobalAdmin = document.getElementById("gdap-global-admin");
+  var gdapRoles = document.getElementById("id_role_template");
+  var gdapAutoExtend = document.getElementById("id_auto_extend");
+  if (gdapGlobalAdmin && gdapRoles && gdapAutoExtend) {
+    var withGlobalAdmin = JSON.parse(gdapGlobalAdmin.textContent);
+    var gdapSync = function () {
+      var blocked = !!withGlobalAdmin[gdapRoles.value];
+      gdapAutoExtend.disabled = blocked;
+      if (blocked) { gdapAutoExtend.checked = false; }
+    };
+    gdapRoles.addEventListener("change", gdapSync);
+    gdapSync();
+  }
+
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("button[data-once]");
     if (button) {

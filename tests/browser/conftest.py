@@ -38,13 +38,23 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def csp_violations(page) -> list[str]:
+    """Collects what Chromium reports breaking the Content-Security-Policy (an inline script, style or handler)."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
+    return found
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(15000)
     page = context.new_page()
+    violations = csp_violations(page)
     yield page
     context.close()
+    # Every journey runs under the policy: anything it blocked is a page that does not work as written.
+    assert not violations, violations
 
 
 @pytest.fixture
