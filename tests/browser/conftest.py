@@ -41,7 +41,16 @@ def browser():
 def csp_violations(page) -> list[str]:
     """Collects what Chromium reports breaking the Content-Security-Policy (an inline script, style or handler)."""
     found: list[str] = []
-    page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
+    # The event says which directive, file and line (the console message alone does not).
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', function (e) { console.error("
+        "'Content Security Policy violation event: ' + [e.violatedDirective, e.sourceFile, e.lineNumber, "
+        "e.columnNumber, e.blockedURI, e.sample].join(' | ')); });"
+    )
+    page.on(
+        "console",
+        lambda m: found.append(f"{m.text} (at {page.url})") if "Content Security Policy" in m.text else None,
+    )
     return found
 
 
