@@ -85,9 +85,8 @@ def bench_users(*, fresh_drafts: bool = False):
 
 def load_users(count: int) -> list[tuple[str, str]]:
     """`count` resellers of Fabrikam, each with its own draft at Service Details, and their API tokens."""
-    from rest_framework.authtoken.models import Token
-
     from storefront.accounts.models import User
+    from storefront.accounts.tokens import api_token_create
     from storefront.checkout.models import CheckoutDraft
 
     reseller, _ = bench_users()
@@ -107,8 +106,8 @@ def load_users(count: int) -> list[tuple[str, str]]:
             mpn_id="1234567",
             domain_prefix=f"benchload{n}",
         )
-        token, _ = Token.objects.get_or_create(user=user)
-        out.append((email, token.key))
+        _, secret = api_token_create(user=user, name="bench")
+        out.append((email, secret))
     return out
 
 

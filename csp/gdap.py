@@ -38,6 +38,7 @@ from csp.models import (
     GdapRoleTemplate,
     TenantAuthorization,
 )
+from csp.notifications import quoted
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
 
@@ -315,8 +316,8 @@ def _email_approval_link(gdap_request_id: int) -> None:
     roles = ", ".join(r.get("name", r.get("role_definition_id", "")) for r in gdap_request.roles)
     _email_to_requester(
         gdap_request,
-        f"Approval link for admin access to {gdap_request.customer_name}",
-        f"The admin relationship {gdap_request.display_name} with {gdap_request.customer_name}'s Microsoft tenant "
+        f"Approval link for admin access to {quoted(gdap_request.customer_name)}",
+        f"The admin relationship {gdap_request.display_name} with {quoted(gdap_request.customer_name)}'s Microsoft tenant "
         f"({gdap_request.customer_tenant_id}) is ready for the customer's approval.\n\nRoles: {roles}\n"
         f"Duration: {gdap_request.duration_days} days"
         f"{' (auto-extended by 180 days)' if gdap_request.auto_extend else ''}\n\n"
@@ -464,8 +465,8 @@ def _email_roles_active(gdap_request_id: int) -> None:
     group = gdap_request.role_template.security_group_name or gdap_request.security_group_id
     _email_to_requester(
         gdap_request,
-        f"Admin access to {gdap_request.customer_name} is active",
-        f"{gdap_request.customer_name} approved the admin relationship {gdap_request.display_name}, and its roles "
+        f"Admin access to {quoted(gdap_request.customer_name)} is active",
+        f"{quoted(gdap_request.customer_name)} approved the admin relationship {gdap_request.display_name}, and its roles "
         f"are now given to the security group {group}: its members can administer the customer's tenant.\n",
     )
 

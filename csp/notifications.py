@@ -1,6 +1,8 @@
 """Emails to buyers when an authorization is verified and when an order finishes."""
 
 import logging
+import re
+import unicodedata
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,6 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+QUOTED_MAX_LENGTH = 80
+_QUOTE_MARKS = re.compile('["“”„‟«»‹›]')
+
+
+def quoted(name: str) -> str:
+    """A name someone typed (an organisation's, a customer's), set apart in quotes on one line, so text such as
+    "Reset your password at evil.example" reads as a name and never as the storefront's own words."""
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in str(name or ""))
+    text = _QUOTE_MARKS.sub("'", " ".join(text.split()))
+    if len(text) > QUOTED_MAX_LENGTH:
+        text = text[: QUOTED_MAX_LENGTH - 1].rstrip() + "…"
+    return f"“{text}”"
 
 
 def _send(subject: str, body: str, to: str) -> None:
@@ -71,9 +85,20 @@ def authorization_link_send(*, authorization_id: int, to: str) -> None:
         "checkout/email_authorization_link.txt",
         {
             "authorization": authorization,
-            "organization": organization,
+            "organization_name": quoted(organization.company_name),
             "distributor_name": CloudServicesSettings.load().distributor_name,
         },
     )
-    subject = f"{organization.company_name} asks you to authorize your Microsoft cloud services partner"
-    send_mail(subject, body, None, [to])
+    send_mail(_authorization_link_subject(organization.company_name), body, None, [to])
+
+
+def _authorization_link_subject(company_name: str) -> str:
+    return f"Microsoft partner authorization requested by {quoted(company_name)}"
+
+
+def authorization_link_subject(*, authorization_id: int) -> str:
+    """The subject of the authorization link's email, as it is sent (for the record of sends)."""
+    from csp.models import TenantAuthorization
+
+    authorization = TenantAuthorization.objects.select_related("organization").get(pk=authorization_id)
+    return _authorization_link_subject(authorization.organization.company_name)

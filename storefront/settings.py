@@ -1,5 +1,6 @@
 """Settings for CSP Storefront, read from the environment (see README, "Configuration")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -47,7 +48,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
     "django_countries",
@@ -263,7 +263,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -279,9 +279,6 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    # Behind a proxy every sign-in comes from the proxy's address: name the header it sets (e.g. HTTP_X_REAL_IP)
-    # so login throttling counts failures per client, not per proxy.
-    LOGIN_THROTTLE_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default="")
 
 # Celery beat: background verification, network cache, expiry and GDAP follow-up ------------------------------
 # The polling pass runs every minute but only checks the authorizations whose next_check_at is due (the
@@ -299,3 +296,65 @@ CELERY_BEAT_SCHEDULE = {
     "event-deliveries-due": {"task": "storefront.events.tasks.deliveries_due", "schedule": 10.0},
     "resume-stalled-orders": {"task": "csp.tasks.orders_resume_stalled", "schedule": ORDER_RESUME_SECONDS},
 }
+
+# Hardening (issue 12): sign-in lockout, API tokens, emails, Content-Security-Policy --------------------------
+INSTALLED_APPS += ["axes", "knox"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+MIDDLEWARE.insert(1, "storefront.security.ContentSecurityPolicyMiddleware")
+# Everything from this site only; no inline script or style (storefront/security.py). `data:` images: the favicon.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Axes first: it refuses a locked-out (email, address) before any password is checked, on every door.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AXES_HANDLER = "storefront.accounts.signin.SignInLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)  # per (email, address)
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=50)  # per address alone
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # only the (email, address) pair: see SignInLockoutHandler.reset_user_attempts
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "storefront.accounts.signin.username"
+AXES_CLIENT_IP_CALLABLE = "storefront.accounts.signin.client_ip"
+AXES_LOCKOUT_CALLABLE = "storefront.accounts.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+AXES_VERBOSE = False
+# Behind a proxy every sign-in comes from the proxy's address: name the header it sets (e.g. HTTP_X_REAL_IP).
+SIGN_IN_CLIENT_IP_HEADER = env.str("DJANGO_CLIENT_IP_HEADER", default="")
+
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped: ours is the only one.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "storefront.api.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3  # a reset link works for three hours
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")  # per address and per email
+
+# "Email the link": per user and per recipient each day; recipients on these domains are refused.
+STOREFRONT_EMAIL_LINKS_PER_USER_PER_DAY = env.int("STOREFRONT_EMAIL_LINKS_PER_USER_PER_DAY", default=30)
+STOREFRONT_EMAIL_LINKS_PER_RECIPIENT_PER_DAY = env.int(
+    "STOREFRONT_EMAIL_LINKS_PER_RECIPIENT_PER_DAY", default=3
+)
+STOREFRONT_EMAIL_REFUSED_DOMAINS = [
+    d.strip().lower().lstrip("@")
+    for d in env.list("STOREFRONT_EMAIL_REFUSED_DOMAINS", default=[])
+    if d.strip()
+]

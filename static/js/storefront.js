@@ -26,7 +26,8 @@
       var field = document.querySelector(copy.getAttribute("data-copy"));
       if (!field) { return; }
       field.select();
-      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy link"; }, 2000); };
+      var label = copy.dataset.label || (copy.dataset.label = copy.textContent);
+      var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = label; }, 2000); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
@@ -65,6 +66,21 @@
       }, 600);
     }
   });
+
+  // GDAP request form: a role template with Global Administrator cannot be auto-extended (Microsoft's rule).
+  var gdapGlobalAdmin = document.getElementById("gdap-global-admin");
+  var gdapRoles = document.getElementById("id_role_template");
+  var gdapAutoExtend = document.getElementById("id_auto_extend");
+  if (gdapGlobalAdmin && gdapRoles && gdapAutoExtend) {
+    var withGlobalAdmin = JSON.parse(gdapGlobalAdmin.textContent);
+    var gdapSync = function () {
+      var blocked = !!withGlobalAdmin[gdapRoles.value];
+      gdapAutoExtend.disabled = blocked;
+      if (blocked) { gdapAutoExtend.checked = false; }
+    };
+    gdapRoles.addEventListener("change", gdapSync);
+    gdapSync();
+  }
 
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("button[data-once]");

@@ -11,7 +11,7 @@ from billing.models import BillingProfile
 from billing.validators import validate_company_name
 from csp.models import ResellerMpnId
 
-from .models import Organization, User
+from .models import ApiToken, Organization, SentEmail, User
 
 
 class OrganizationForm(forms.ModelForm):
@@ -183,9 +183,57 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["organization"]
     ordering = ["email"]
     autocomplete_fields = ["organization"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate the selected users (sign-in, sessions and API tokens stop at once)")
+    def deactivate(self, request: HttpRequest, queryset) -> None:
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, f"Deactivated {count} user(s). Tick Active on a user to let them back in.")
 
     @admin.display(description="Kind", ordering="organization__kind")
     def organization_kind(self, obj: User) -> str:
         if obj.organization_id:
             return obj.organization.get_kind_display()
         return "Staff" if obj.is_staff else "—"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: who holds which, until when; revoke by deleting. No secret is stored, so none can be shown,
+    and tokens are made by their users (account page or API), never here."""
+
+    list_display = ["name", "user", "created", "expiry", "last_used_at"]
+    list_filter = ["created", "expiry"]
+    search_fields = ["name", "user__email"]
+    list_select_related = ["user"]
+    fields = ["name", "user", "created", "expiry", "last_used_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        count, _ = queryset.delete()
+        self.message_user(request, f"Revoked {count} token(s): they stop working at once.")
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(admin.ModelAdmin):
+    """Every "Email the link" send: who sent what to whom, and when (read-only)."""
+
+    list_display = ["sent_at", "kind", "recipient", "sent_by", "organization", "subject"]
+    list_filter = ["kind", "sent_at"]
+    search_fields = ["recipient", "sent_by__email", "organization__company_name", "subject"]
+    list_select_related = ["sent_by", "organization"]
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

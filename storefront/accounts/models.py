@@ -1,8 +1,11 @@
 """Who buys: distributor staff, reseller organisations and direct-customer organisations, and their users."""
 
+import secrets
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from knox.models import AbstractAuthToken
 
 from billing.models import BillingProfile
 
@@ -81,3 +84,45 @@ class User(AbstractUser):
     @property
     def is_direct_customer(self) -> bool:
         return self.organization_id is not None and self.organization.kind == Organization.Kind.DIRECT
+
+
+def _public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only a hash of the secret is stored; the secret is shown once, at creation."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_public_id, editable=False)
+    name = models.CharField(max_length=100, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'API token'} ({self.user})"
+
+
+class SentEmail(models.Model):
+    """One email a user had the storefront send to an address they typed ("Email the link"): the record behind
+    the daily limits, and what support reads when someone asks who sent them what."""
+
+    class Kind(models.TextChoices):
+        AUTHORIZATION_LINK = "authorization_link", "Authorization link"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    sent_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="sent_emails")
+    organization = models.ForeignKey(Organization, null=True, on_delete=models.SET_NULL, related_name="+")
+    recipient = models.EmailField(db_index=True)
+    subject = models.CharField(max_length=255)
+    authorization_id = models.BigIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["sent_by", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -55,24 +56,10 @@ SWAGGER_PAGE = """<!DOCTYPE html>
   <link rel="icon" type="image/png" href="{assets}favicon-32x32.png">
 </head>
 <body>
-  <div id="swagger-ui"></div>
+  <div id="swagger-ui" data-schema-url="{schema_url}"></div>
   <script src="{assets}swagger-ui-bundle.js"></script>
   <script src="{assets}swagger-ui-standalone-preset.js"></script>
-  <script>
-    function csrfToken() {{
-      const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-      return match ? decodeURIComponent(match[1]) : "";
-    }}
-    window.ui = SwaggerUIBundle({{
-      url: "{schema_url}",
-      dom_id: "#swagger-ui",
-      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-      layout: "BaseLayout",
-      deepLinking: true,
-      persistAuthorization: true,
-      requestInterceptor: (request) => {{ request.headers["X-CSRFToken"] = csrfToken(); return request; }},
-    }});
-  </script>
+  <script src="{start_script}"></script>
 </body>
 </html>
 """
@@ -104,8 +91,7 @@ def _operations_page(request: HttpRequest, schema_url: str) -> str:
     return format_html(
         """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.4rem;vertical-align:top;text-align:left}}</style></head>
+<link rel="stylesheet" href="{stylesheet}"></head>
 <body><h1>{title} {version}</h1><p>{description}</p>
 <p>Authenticate with <code>Authorization: Token &lt;token&gt;</code> (from <code>POST /api/v1/auth/token/</code>)
 or a signed-in session. Errors answer <code>{{"code", "message", "fields"}}</code>.
@@ -117,6 +103,7 @@ The full OpenAPI 3 schema: <a href="{schema_url}">{schema_url}</a>.</p>
         description=schema["info"].get("description", ""),
         schema_url=schema_url,
         body=body,
+        stylesheet=static("css/api-docs.css"),
     )
 
 
@@ -127,7 +114,11 @@ def docs(request: HttpRequest) -> HttpResponse:
     schema_url = reverse("api:schema")
     if swagger_dist() is not None:
         assets = reverse("api:docs-asset", args=["x"])[:-1]
-        html = SWAGGER_PAGE.format(assets=escape(assets), schema_url=escape(schema_url))
+        html = SWAGGER_PAGE.format(
+            assets=escape(assets),
+            schema_url=escape(schema_url),
+            start_script=escape(static("js/api-docs.js")),
+        )
     else:
         html = _operations_page(request, schema_url)
     return HttpResponse(html, content_type="text/html; charset=utf-8")

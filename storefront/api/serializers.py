@@ -146,10 +146,40 @@ class ErrorSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = text(254, help_text="The user's email address.")
     password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    name = StrictCharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="What the token is for, to recognise it in your token list (default: the date).",
+    )
+    expires_in_days = StrictIntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text="Days until the token stops working (default: the storefront's, 90 unless configured).",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    token = serializers.CharField(
+        help_text="Send it as `Authorization: Token <token>`. Shown once: only its hash is kept."
+    )
+    id = serializers.CharField(source="public_id", help_text="The token's id, to revoke it.")
+    name = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
+
+
+class TokenListItemSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with this token.")
+
+    def get_current(self, token) -> bool:
+        return token.pk == getattr(self.context.get("current"), "pk", None)
 
 
 # Catalog -----------------------------------------------------------------------------------------------------

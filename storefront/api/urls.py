@@ -36,6 +36,8 @@ register_converter(AnyTextConverter, "api_text")
 
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<str:token_id>/", views.TokenRevokeView.as_view(), name="token-revoke"),
     path("products/", views.ProductListView.as_view(), name="products"),
     path("end-customers/", views.EndCustomerListCreateView.as_view(), name="end-customers"),
     path(

@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import MethodNotAllowed, Throttled
+from rest_framework.exceptions import MethodNotAllowed, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -21,7 +20,7 @@ from csp import connect, domains, gdap
 from csp import selectors as csp_selectors
 from csp import services as csp_services
 from csp.errors import InvalidInput
-from storefront.accounts import throttling as sign_in_throttling
+from storefront.accounts.tokens import api_token_create, api_token_revoke, api_tokens_active
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.parsers import JSONParser
@@ -110,6 +109,11 @@ class TokenView(APIView):
         operation_id="auth_token_create",
         tags=["auth"],
         summary="Get an API token",
+        description=(
+            "Each call creates a new token (named, with an expiry); its secret is in this answer only. "
+            "After 5 failed attempts for an email from one address (50 from one address for any emails), "
+            "sign-in is paused: 429 `throttled` with `Retry-After`."
+        ),
         request=s.TokenRequestSerializer,
         responses={
             200: s.TokenSerializer,
@@ -119,19 +123,47 @@ class TokenView(APIView):
     )
     def post(self, request):
         data = _valid(s.TokenRequestSerializer, request.data)
-        email, ip = data["username"].strip().lower(), sign_in_throttling.client_ip(request)
-        if paused := sign_in_throttling.login_locked_seconds(email=email, ip=ip):
-            raise Throttled(wait=paused, detail=sign_in_throttling.LOCKED_MESSAGE)
-        user = authenticate(request, username=email, password=data["password"])
+        # The Django request, so the sign-in lockout (axes) sees this attempt like the form's and admin's.
+        user = authenticate(
+            request._request, username=data["username"].strip().lower(), password=data["password"]
+        )
         if user is None or not user.is_active:
-            if sign_in_throttling.login_failed(email=email, ip=ip):
-                raise Throttled(
-                    wait=sign_in_throttling.LOCKOUT_SECONDS, detail=sign_in_throttling.LOCKED_MESSAGE
-                )
             raise InvalidCredentials("Unable to sign in with the email and password provided.")
-        sign_in_throttling.login_succeeded(email=email)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(s.TokenSerializer({"token": token.key}).data)
+        api_token, secret = api_token_create(
+            user=user, name=data.get("name", ""), days=data.get("expires_in_days")
+        )
+        api_token.token = secret
+        return Response(s.TokenSerializer(api_token).data)
+
+
+class TokenListView(APIView):
+    """The caller's API tokens that still work (never their secrets)."""
+
+    @extend_schema(
+        operation_id="auth_tokens_list",
+        tags=["auth"],
+        summary="Your API tokens",
+        responses={200: s.TokenListItemSerializer(many=True), **errors(*AUTHENTICATED)},
+    )
+    def get(self, request):
+        tokens = api_tokens_active(user=request.user)
+        return Response(s.TokenListItemSerializer(tokens, many=True, context={"current": request.auth}).data)
+
+
+class TokenRevokeView(APIView):
+    """Revokes one of the caller's tokens; it stops working at once."""
+
+    @extend_schema(
+        operation_id="auth_tokens_destroy",
+        tags=["auth"],
+        summary="Revoke an API token",
+        parameters=[OpenApiParameter("token_id", str, OpenApiParameter.PATH, description="A token's `id`.")],
+        responses={204: None, **errors(*AUTHENTICATED, 404)},
+    )
+    def delete(self, request, token_id: str):
+        if not api_token_revoke(user=request.user, public_id=token_id):
+            raise NotFound("No such token among yours.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:

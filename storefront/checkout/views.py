@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csp import connect, notifications, polling
+from csp import connect, polling
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.models import TenantAuthorization
+from storefront.accounts.outbound import authorization_link_email
 from storefront.checkout import services, steps
 from storefront.checkout.forms import AgreementForm
 from storefront.checkout.models import CheckoutDraft
@@ -342,8 +343,12 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
             "message": "Enter the administrator's email address, for example admin@contoso.com.",
         }
     else:
-        notifications.authorization_link_send(authorization_id=authorization.pk, to=email)
-        sent = {"ok": True, "message": f"We emailed the authorization link to {email}."}
+        try:
+            authorization_link_email(user=request.user, authorization_id=authorization.pk, to=email)
+        except StorefrontError as error:
+            sent = {"ok": False, "message": error.message}
+        else:
+            sent = {"ok": True, "message": f"We emailed the authorization link to {email}."}
     return render(request, "checkout/_regions_email.html", {"sent": sent})
 
 

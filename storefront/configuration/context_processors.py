@@ -11,6 +11,7 @@ URL_NAMES = {
     "admin": "admin:index",
     "logout": "accounts:logout",
     "login": "accounts:login",
+    "account": "accounts:account",
     "customer": "checkout:customer",
     "service_details": "checkout:service_details",
     "review": "checkout:review",

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.selectors import orders_for
-from csp import notifications
 from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.selectors import tenant_authorization_get, tenant_authorizations_for
+from storefront.accounts.outbound import authorization_link_email
 from storefront.checkout.models import CheckoutDraft
 
 
@@ -68,7 +68,11 @@ def authorization_resend(request: HttpRequest, authorization_id: int) -> HttpRes
     except ValidationError:
         messages.error(request, "Enter the administrator's email address, for example admin@contoso.com.")
         return redirect("dashboard:home")
-    notifications.authorization_link_send(authorization_id=authorization.pk, to=email)
+    try:
+        authorization_link_email(user=request.user, authorization_id=authorization.pk, to=email)
+    except StorefrontError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:home")
     messages.success(
         request, f"We emailed the authorization link for {authorization.default_domain} to {email}."
     )

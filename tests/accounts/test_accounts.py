@@ -10,13 +10,15 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_users_are_created_and_found_by_their_lowercased_email():
+def test_users_are_created_and_found_by_their_lowercased_email(rf):
     user = User.objects.create_user("Megan.Bowen@Contoso.COM", "a-long-Passphrase-42")
 
     assert user.email == "megan.bowen@contoso.com"
     assert str(user) == "megan.bowen@contoso.com"
-    assert authenticate(username="megan.bowen@contoso.com", password="a-long-Passphrase-42") == user
-    assert authenticate(username="megan.bowen@contoso.com", password="wrong") is None
+    # Every sign-in door passes its request: the lockout (axes) counts per email and client address.
+    sign_in = rf.post("/accounts/login/", REMOTE_ADDR="10.0.0.1")
+    assert authenticate(sign_in, username="megan.bowen@contoso.com", password="a-long-Passphrase-42") == user
+    assert authenticate(sign_in, username="megan.bowen@contoso.com", password="wrong") is None
 
 
 def test_a_user_needs_an_email():
@@ -32,7 +34,7 @@ def test_superusers_are_staff_without_an_organisation():
 
 
 def test_personas_belong_to_the_organisations_their_names_promise(
-    owner, teammate, outsider, direct_user, staff_user
+    owner, teammate, outsider, direct_user, staff_user, rf
 ):
     assert owner.organization == teammate.organization
     assert owner.organization != outsider.organization
@@ -40,7 +42,7 @@ def test_personas_belong_to_the_organisations_their_names_promise(
     assert owner.organization.mpn_id == "1234567"
     assert direct_user.is_direct_customer and not direct_user.is_reseller
     assert staff_user.is_staff and staff_user.organization is None
-    assert authenticate(username=owner.email, password=PASSWORD) == owner
+    assert authenticate(rf.post("/accounts/login/"), username=owner.email, password=PASSWORD) == owner
 
 
 def test_factory_users_have_distinct_emails_and_usable_passwords():

@@ -2,9 +2,9 @@
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from storefront.accounts.tokens import api_token_create
 from tests.api.live_server import _seed_rows_back_after_flush, live_storefront  # noqa: F401  (gunicorn)
 
 
@@ -18,8 +18,8 @@ def pytest_configure(config):
 def api_client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, secret = api_token_create(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     return client
 
 

@@ -38,13 +38,32 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def csp_violations(page) -> list[str]:
+    """Collects what Chromium reports breaking the Content-Security-Policy (an inline script, style or handler)."""
+    found: list[str] = []
+    # The event says which directive, file and line (the console message alone does not).
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', function (e) { console.error("
+        "'Content Security Policy violation event: ' + [e.violatedDirective, e.sourceFile, e.lineNumber, "
+        "e.columnNumber, e.blockedURI, e.sample].join(' | ')); });"
+    )
+    page.on(
+        "console",
+        lambda m: found.append(f"{m.text} (at {page.url})") if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(15000)
     page = context.new_page()
+    violations = csp_violations(page)
     yield page
     context.close()
+    # Every journey runs under the policy: anything it blocked is a page that does not work as written.
+    assert not violations, violations
 
 
 @pytest.fixture

@@ -94,10 +94,10 @@ def test_no_banner_once_connected_or_in_sandbox_mode(client, staff_user, live):
     ],
 )
 def test_the_api_answers_partner_center_unavailable_while_paused(owner, live, method, path, body):
-    from rest_framework.authtoken.models import Token
+    from storefront.accounts.tokens import api_token_create
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=owner)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=owner, name='tests')[1]}")
 
     answer = getattr(api, method)(path, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
 

@@ -38,6 +38,14 @@ ACCESS: dict[str, Access] = {
     "catalog": Access(anonymous=frozenset({200})),
     "accounts:login": Access(anonymous=frozenset({200})),
     "accounts:logout": Access(method="POST", anonymous=frozenset({302})),
+    "accounts:account": Access(),
+    "accounts:password_change": Access(),
+    "accounts:password_reset": Access(anonymous=frozenset({200})),
+    "accounts:password_reset_done": Access(anonymous=frozenset({200})),
+    "accounts:password_reset_confirm": Access(anonymous=frozenset({200}), everyone=frozenset({200})),
+    "accounts:password_reset_complete": Access(anonymous=frozenset({200})),
+    "accounts:api_tokens": Access(),
+    "accounts:api_token_revoke": Access(method="POST"),
     "checkout:cart": Access(),
     "checkout:cart_add": Access(method="POST", data={"quantity": "1"}),
     "checkout:start": Access(),
@@ -72,6 +80,9 @@ ACCESS: dict[str, Access] = {
     ),
     # REST API v1 (issue 6).
     "api:token": Access(method="POST", anonymous=frozenset({400}), everyone=frozenset({400})),
+    "api:tokens": Access(anonymous=API_ANON, everyone=frozenset({200})),
+    # Another user's token id, or none at all, is simply not found among the caller's.
+    "api:token-revoke": Access(method="DELETE", anonymous=API_ANON, everyone=frozenset({404})),
     "api:schema": Access(anonymous=frozenset({200, 401, 403}), everyone=frozenset({200})),
     "api:docs": Access(anonymous=frozenset({200, 302, 401, 403}), everyone=frozenset({200})),
     "api:docs-asset": Access(anonymous=frozenset({200, 404}), everyone=frozenset({200, 404})),
@@ -124,6 +135,8 @@ def _request(client: Client, name: str, pattern, world, spec: Access):
         if is_json:
             return client.post(url, spec.data, content_type="application/json", **headers)
         return client.post(url, spec.data, **headers)
+    if spec.method == "DELETE":
+        return client.delete(url, **headers)
     return client.get(url, **headers)
 
 

@@ -9,10 +9,10 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from csp.models import WebhookDelivery
 from csp.sandbox.webhooks import CERTIFICATE_PATH
+from storefront.accounts.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 WEBHOOK = "/csp/webhooks/partner-center/"
@@ -22,9 +22,9 @@ SHALLOW_BUT_TOO_DEEP = b"[" * 40 + b"]" * 40  # parses, but no body of ours nest
 
 
 def _api_client(user) -> Client:
-    token = Token.objects.create(user=user)
+    _, secret = api_token_create(user=user, name="hostile bodies")
     return Client(
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {secret}",
         HTTP_IDEMPOTENCY_KEY="hostile-1",
         raise_request_exception=False,
     )

@@ -36,6 +36,9 @@ class World:
             "name": "swagger-ui.css",
             "pk": 1,
             "id": 1,
+            "token_id": "no-such-token",
+            "uidb64": "MQ",
+            "token": "set-password",
         }
         names = list(pattern.pattern.regex.groupindex)
         return {name: values[name] for name in names}
