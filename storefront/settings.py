@@ -190,6 +190,8 @@ if PARTNER_CENTER_MODE not in {"sandbox", "live"}:
     raise ImproperlyConfigured("PARTNER_CENTER_MODE must be 'sandbox' or 'live'.")
 PARTNER_CENTER_SANDBOX_URL = env.str("PARTNER_CENTER_SANDBOX_URL", default="http://127.0.0.1:8765")
 PARTNER_CENTER_API_URL = env.str("PARTNER_CENTER_API_URL", default="https://api.partnercenter.microsoft.com")
+# The price list and offer matrix live on a second host with its own token audience (App+User only).
+PARTNER_CENTER_SALES_API_URL = env.str("PARTNER_CENTER_SALES_API_URL", default="https://api.partner.microsoft.com")
 MICROSOFT_LOGIN_URL = env.str("MICROSOFT_LOGIN_URL", default="https://login.microsoftonline.com")
 MICROSOFT_GRAPH_URL = env.str("MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com")
 PARTNER_CENTER_TENANT_ID = env.str("PARTNER_CENTER_TENANT_ID", default="d1570b00-0000-4000-8000-000000000001")
