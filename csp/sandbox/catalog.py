@@ -568,6 +568,15 @@ def _sku(product_id: str, sku_id: str) -> tuple[Product, Sku]:
     return product, sku
 
 
+def _sku_or_generic(product_id: str, sku_id: str) -> tuple[Product, Sku]:
+    """Customer-scoped reads answer for product ids the sandbox's catalog does not know with a generic SKU
+    (every term, no cap), as create_cart stays lenient for hand-made test carts."""
+    if product_id.upper() in PRODUCTS_BY_ID:
+        return _sku(product_id, sku_id)
+    sku = Sku(sku_id, "Sandbox test SKU", Decimal("1"), WITH_3Y)
+    return Product(product_id.upper(), "Sandbox test product", "Other", "", (sku,), ALL_SEGMENTS), sku
+
+
 def _sku_json(product: Product, sku: Sku) -> dict[str, object]:
     return {
         "id": sku.id,
@@ -727,14 +736,14 @@ def customer_skus(app: SandboxApp, req: Request, customer_id: str, product_id: s
 
 def customer_sku(app: SandboxApp, req: Request, customer_id: str, product_id: str, sku_id: str) -> Response:
     _customer(app, customer_id)
-    return sku_detail(app, req, product_id, sku_id)
+    return json_response(200, _sku_json(*_sku_or_generic(product_id, sku_id)))
 
 
 def customer_availabilities(
     app: SandboxApp, req: Request, customer_id: str, product_id: str, sku_id: str
 ) -> Response:
     _customer(app, customer_id)
-    product, sku = _sku(product_id, sku_id)
+    product, sku = _sku_or_generic(product_id, sku_id)
     items = _availabilities(app, product, sku, "US", req.query.get("targetsegment"))
     return json_response(
         200, {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}

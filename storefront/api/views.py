@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -27,7 +28,9 @@ from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
-from storefront.catalog.models import Product
+from storefront.catalog.models import Product, Segment
+from storefront.catalog.pricing import organization_pricing
+from storefront.catalog.selectors import CatalogFilters, buyable_offers
 from storefront.checkout import services as checkout_services
 from storefront.customers.models import EndCustomer
 from storefront.customers.services import end_customer_create
@@ -143,16 +146,41 @@ def _valid(serializer_class, data, **kwargs) -> dict:
 # Catalog -----------------------------------------------------------------------------------------------------
 
 
+class ProductPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class ProductListView(APIView):
     @extend_schema(
         operation_id="products_list",
         tags=["catalog"],
         summary="The catalog",
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Words in the product or SKU title, or a product id."
+            ),
+            OpenApiParameter("segment", str, enum=[c[0] for c in Segment.choices]),
+            OpenApiParameter("term", str, enum=list(Product.Term.values)),
+            OpenApiParameter("billing", str, enum=[c for c in Product.BillingCycle.values if c != "none"]),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 200 (default 50)."),
+        ],
         responses={200: s.ProductSerializer(many=True), **errors(401)},
     )
     def get(self, request):
-        products = Product.objects.filter(is_active=True)
-        return Response(s.ProductSerializer(products, many=True).data)
+        """The offers the caller may buy, at the caller's price, paginated."""
+        pricing = organization_pricing(request.user.organization if request.user.organization_id else None)
+        offers = buyable_offers(pricing=pricing, filters=CatalogFilters.from_query(request.query_params))
+        paginator = ProductPagination()
+        page = paginator.paginate_queryset(
+            offers.order_by("name", "sku_id", "segment", "term_duration", "billing_cycle", "pk"),
+            request,
+            view=self,
+        )
+        data = s.ProductSerializer(page, many=True, context={"pricing": pricing}).data
+        return paginator.get_paginated_response(data)
 
 
 # End-customers -----------------------------------------------------------------------------------------------
