@@ -748,6 +748,7 @@ def create_cart(app: SandboxApp, req: Request, customer_id: str) -> Response:
                 # Products named UNAVAILABLE* fail at checkout with 800010 (inventory), for error tests.
                 "orderGroup": "1" if product.upper().startswith("UNAVAILABLE") else "0",
                 "_partner_on_record": partner,
+                **({"attestationAccepted": True} if ci(line, "attestationAccepted") is True else {}),
                 **({"error": line_error} if line_error else {}),
             }
         )

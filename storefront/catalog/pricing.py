@@ -29,6 +29,11 @@ from storefront.catalog.models import (
 DEFAULT_MARGIN_PERCENT = Decimal("10")
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
+BILLED = {
+    "monthly": "billed monthly",
+    "annual": "billed annually",
+    "triennial": "billed up front for 3 years",
+}
 
 
 def _money(value: Decimal) -> Decimal:
@@ -91,9 +96,8 @@ def price_label(product: Product) -> str:
     term = {"P1M": "1 month", "P1Y": "1 year", "P3Y": "3 years"}.get(
         product.term_duration, product.term_duration
     )
-    if product.billing_cycle == Product.BillingCycle.NONE:
-        return f"for {term} (trial)"
-    return f"for {term}, billed {product.get_billing_cycle_display().lower()}"
+    billed = BILLED.get(product.billing_cycle)
+    return f"for {term}, {billed}" if billed else f"for {term} (trial)"
 
 
 def buyer_pricing(*, organization_id: int | None, is_reseller: bool) -> BuyerPricing:
