@@ -29,7 +29,7 @@ from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.permissions import IsGdapReseller, IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
 from storefront.catalog.models import Product, Segment
-from storefront.catalog.pricing import organization_pricing
+from storefront.catalog.pricing import organization_pricing_for_display
 from storefront.catalog.selectors import CatalogFilters, buyable_offers
 from storefront.checkout import services as checkout_services
 from storefront.customers.models import EndCustomer
@@ -171,7 +171,9 @@ class ProductListView(APIView):
     )
     def get(self, request):
         """The offers the caller may buy, at the caller's price, paginated."""
-        pricing = organization_pricing(request.user.organization if request.user.organization_id else None)
+        pricing = organization_pricing_for_display(
+            request.user.organization if request.user.organization_id else None
+        )
         offers = buyable_offers(pricing=pricing, filters=CatalogFilters.from_query(request.query_params))
         paginator = ProductPagination()
         page = paginator.paginate_queryset(

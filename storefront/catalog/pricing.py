@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 
+from csp.singleton import ShortLivedRows
 from storefront.catalog.models import (
     BuyerTerms,
     CatalogSettings,
+    PriceProfile,
     PriceRule,
     Product,
     Segment,
@@ -141,10 +144,28 @@ def buyer_pricing(*, organization_id: int | None, is_reseller: bool) -> BuyerPri
 
 
 def organization_pricing(organization) -> BuyerPricing:
-    """The pricing of a signed-in organisation (or of a visitor when None)."""
+    """The pricing of a signed-in organisation (or of a visitor when None), read from the database: for adding to
+    the cart and placing the order."""
     if organization is None:
         return buyer_pricing(organization_id=None, is_reseller=False)
     return buyer_pricing(organization_id=organization.pk, is_reseller=organization.is_reseller)
+
+
+_displayed_pricing = ShortLivedRows("buyer pricing by organisation")
+for _model in (BuyerTerms, CatalogSettings, PriceProfile, PriceRule, SegmentMargin):
+    post_save.connect(
+        _displayed_pricing.forget, sender=_model, dispatch_uid=f"pricing-save-{_model.__name__}"
+    )
+    post_delete.connect(
+        _displayed_pricing.forget, sender=_model, dispatch_uid=f"pricing-delete-{_model.__name__}"
+    )
+
+
+def organization_pricing_for_display(organization) -> BuyerPricing:
+    """The same, kept a few seconds in process memory for the catalog and cart pages (tiny admin-edited tables
+    read on every page); placing an order never uses this copy."""
+    key = (organization.pk, organization.is_reseller) if organization is not None else (None, False)
+    return _displayed_pricing.get(key, lambda k: buyer_pricing(organization_id=k[0], is_reseller=k[1]))
 
 
 def offer_quantity_problem(product: Product, quantity: int) -> str | None:

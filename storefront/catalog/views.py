@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from csp.errors import StorefrontError
 from storefront.catalog.models import Product, Segment
-from storefront.catalog.pricing import organization_pricing
+from storefront.catalog.pricing import organization_pricing_for_display
 from storefront.catalog.selectors import CatalogFilters, catalog_families, catalog_page
 
 
@@ -20,7 +20,7 @@ def _organization(request: HttpRequest):
 def catalog(request: HttpRequest) -> HttpResponse:
     """The catalog: search and filters, one card per product with a picker for SKU, term and billing plan."""
     organization = _organization(request)
-    pricing = organization_pricing(organization)
+    pricing = organization_pricing_for_display(organization)
     filters = CatalogFilters.from_query(request.GET)
     cards, page = catalog_page(pricing=pricing, filters=filters, page=request.GET.get("page", 1))
     query = request.GET.copy()

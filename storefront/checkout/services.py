@@ -32,6 +32,7 @@ from storefront.catalog.pricing import (
     monthly_equivalent,
     offer_quantity_problem,
     organization_pricing,
+    organization_pricing_for_display,
     price_label,
 )
 from storefront.checkout.models import CheckoutDraft
@@ -176,7 +177,9 @@ def cart_lines(
         products = _displayed_products.get_many(ids, Product.objects.in_bulk)
     else:
         products = Product.objects.in_bulk(ids)
-    pricing = organization_pricing(organization)
+    pricing = (
+        organization_pricing_for_display(organization) if for_display else organization_pricing(organization)
+    )
     return [
         CartLineView(products[int(pk)], int(quantity), pricing.unit_price(products[int(pk)]))
         for pk, quantity in lines.items()
