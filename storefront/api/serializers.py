@@ -206,6 +206,15 @@ class ProductSerializer(serializers.ModelSerializer):
         return f"{monthly_equivalent(self._price(product), product):.2f}"
 
 
+class ProductPageSerializer(serializers.Serializer):
+    """One page of offers."""
+
+    count = serializers.IntegerField(help_text="Offers matching the filters, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
+    results = ProductSerializer(many=True)
+
+
 # End-customers -----------------------------------------------------------------------------------------------
 
 

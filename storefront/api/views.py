@@ -167,7 +167,7 @@ class ProductListView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 200 (default 50)."),
         ],
-        responses={200: s.ProductSerializer(many=True), **errors(401)},
+        responses={200: s.ProductPageSerializer, **errors(401, 404)},
     )
     def get(self, request):
         """The offers the caller may buy, at the caller's price, paginated."""
