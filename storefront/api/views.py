@@ -167,10 +167,24 @@ class ProductListView(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="1 to 200 (default 50)."),
         ],
-        responses={200: s.ProductPageSerializer, **errors(401, 404)},
+        responses={200: s.ProductPageSerializer, **errors(400, 401, 404)},
     )
     def get(self, request):
         """The offers the caller may buy, at the caller's price, paginated."""
+        choices = {
+            "segment": list(Segment.values),
+            "term": list(Product.Term.values),
+            "billing": [c for c in Product.BillingCycle.values if c != "none"],
+        }
+        for name, allowed in choices.items():
+            value = request.query_params.get(name, "")
+            if value and value not in allowed:
+                raise InvalidInput(
+                    f"Unknown {name} {value[:20]!r}: choose one of {', '.join(allowed)}.", field=name
+                )
+        size = request.query_params.get("page_size", "")
+        if size and not (size.isdigit() and 1 <= int(size) <= 200):
+            raise InvalidInput("page_size must be a whole number from 1 to 200.", field="page_size")
         pricing = organization_pricing_for_display(
             request.user.organization if request.user.organization_id else None
         )
