@@ -70,6 +70,7 @@ def partner_center_config() -> PartnerCenterConfig:
     return PartnerCenterConfig(
         mode="live",
         api_url=settings.PARTNER_CENTER_API_URL,
+        sales_api_url=settings.PARTNER_CENTER_SALES_API_URL,
         login_url=settings.MICROSOFT_LOGIN_URL,
         graph_url=settings.MICROSOFT_GRAPH_URL,
         webhook_certificate_url_prefix=settings.PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX,

@@ -27,6 +27,7 @@ from csp.partner_center.schemas import (
     Address,
     AgreementContact,
     CartLine,
+    CartLineError,
     NewCustomer,
     PartnerOrder,
     PartnerOrderLine,
@@ -155,23 +156,82 @@ def _accept_agreement(order: Order) -> None:
     _save_progress(order, dict(order.progress, agreement_accepted=True))
 
 
-def _cart_and_checkout(order: Order) -> None:
+class OfferUnavailable(Exception):
+    """Microsoft no longer sells a line's SKU with its term and billing cycle to this customer."""
+
+
+def _cart_lines_today(order: Order) -> list[CartLine]:
+    """Each line as Microsoft sells it to this customer today: the customer's availabilities for the SKU (their
+    ids are reissued, so never the one the catalog saw), the chosen term and billing cycle checked against them,
+    and the attestation the SKU enforces. The order keeps the price the buyer saw."""
     client = partner_center()
-    progress = dict(order.progress)
-    if not progress.get("cart_id"):
-        request_id = _progress_step(order, "cart")
-        lines = [
+    cart_lines = []
+    for line in order.lines.select_related("product"):
+        product = line.product
+        availabilities = client.customer_availabilities(
+            order.customer_tenant_id, product.product_id, product.sku_id, segment=product.segment
+        )
+        today = next(
+            (
+                a
+                for a in availabilities
+                if a.is_purchasable and a.allows(line.term_duration, line.billing_cycle)
+            ),
+            None,
+        )
+        if today is None:
+            raise OfferUnavailable(
+                f"Microsoft no longer sells {line.product_name} with a {line.term_duration} term billed "
+                f"{line.billing_cycle} to this customer. Please choose another term or billing plan."
+            )
+        sku = client.customer_sku(order.customer_tenant_id, product.product_id, product.sku_id)
+        if line.catalog_item_id != today.catalog_item_id:
+            line.catalog_item_id = today.catalog_item_id
+            line.save(update_fields=["catalog_item_id"])
+        cart_lines.append(
             CartLine(
-                catalog_item_id=line.catalog_item_id,
+                catalog_item_id=today.catalog_item_id,
                 quantity=line.quantity,
                 billing_cycle=line.billing_cycle,
                 term_duration=line.term_duration,
                 partner_id_on_record=order.partner_mpn_id or None,
+                attestation_accepted=sku.enforce_attestation,
             )
-            for line in order.lines.all()
-        ]
+        )
+    return cart_lines
+
+
+def _cart_line_failure(order: Order, errors: tuple[CartLineError, ...]) -> str:
+    """Microsoft's objection to a cart line, in the buyer's terms (a seat cap says how many are left)."""
+    lines = list(order.lines.all())
+    first = errors[0]
+    line = lines[first.line_id] if first.line_id is not None and 0 <= first.line_id < len(lines) else None
+    name = line.product_name if line else "a product"
+    if first.available_quantity is not None:
+        return (
+            f"Microsoft limits how many licences of {name} one customer may hold, across all partners: "
+            f"{first.available_quantity} more can be bought for this customer. Order {first.available_quantity} "
+            "or fewer, or contact us."
+        )
+    return f"Microsoft did not accept {name} in this order: {first.description or 'no reason given'}."
+
+
+def _cart_and_checkout(order: Order) -> None:
+    client = partner_center()
+    progress = dict(order.progress)
+    if not progress.get("cart_id"):
+        try:
+            lines = _cart_lines_today(order)
+        except OfferUnavailable as unavailable:
+            _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=str(unavailable))
+            return
+        request_id = _progress_step(order, "cart")
         cart = client.create_cart(order.customer_tenant_id, lines, request_id=request_id)
         progress = dict(order.progress, cart_id=cart.id)
+        if cart.line_errors:
+            reason = _cart_line_failure(order, cart.line_errors)
+            _save_progress(order, progress, status=Order.Status.FAILED, failure_reason=reason)
+            return
         _save_progress(order, progress)
     request_id = _progress_step(order, "checkout")
     result = client.checkout_cart(order.customer_tenant_id, order.progress["cart_id"], request_id=request_id)

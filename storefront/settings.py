@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,6 +197,10 @@ if PARTNER_CENTER_MODE not in {"sandbox", "live"}:
     raise ImproperlyConfigured("PARTNER_CENTER_MODE must be 'sandbox' or 'live'.")
 PARTNER_CENTER_SANDBOX_URL = env.str("PARTNER_CENTER_SANDBOX_URL", default="http://127.0.0.1:8765")
 PARTNER_CENTER_API_URL = env.str("PARTNER_CENTER_API_URL", default="https://api.partnercenter.microsoft.com")
+# The price list and offer matrix live on a second host with its own token audience (App+User only).
+PARTNER_CENTER_SALES_API_URL = env.str(
+    "PARTNER_CENTER_SALES_API_URL", default="https://api.partner.microsoft.com"
+)
 MICROSOFT_LOGIN_URL = env.str("MICROSOFT_LOGIN_URL", default="https://login.microsoftonline.com")
 MICROSOFT_GRAPH_URL = env.str("MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com")
 PARTNER_CENTER_TENANT_ID = env.str("PARTNER_CENTER_TENANT_ID", default="d1570b00-0000-4000-8000-000000000001")
@@ -295,6 +300,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "event-deliveries-due": {"task": "storefront.events.tasks.deliveries_due", "schedule": 10.0},
     "resume-stalled-orders": {"task": "csp.tasks.orders_resume_stalled", "schedule": ORDER_RESUME_SECONDS},
+    # Microsoft publishes the price list on the 1st; the daily run catches mid-month republishes (an unchanged
+    # file is skipped by its hash).
+    "import-price-lists-monthly": {
+        "task": "storefront.catalog.tasks.price_lists_refresh",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
+    },
+    "check-price-lists-daily": {
+        "task": "storefront.catalog.tasks.price_lists_refresh",
+        "schedule": crontab(minute=0, hour=4),
+    },
 }
 
 # Hardening (issue 12): sign-in lockout, API tokens, emails, Content-Security-Policy --------------------------

@@ -19,16 +19,19 @@ import requests
 from .exceptions import PartnerCenterAuthError, PartnerCenterNotConnected, TransientPartnerCenterError
 from .schemas import PartnerCenterConfig
 
-Resource = Literal["partner_center", "graph"]
+Resource = Literal["partner_center", "graph", "partner_sales"]
 
 # Microsoft's resource ids: scopes name these, never the configured (possibly sandbox) base URL.
 RESOURCE_IDS: dict[str, str] = {
     "partner_center": "https://api.partnercenter.microsoft.com",
     "graph": "https://graph.microsoft.com",
+    # The price list and offer matrix host refuses a Partner Center token: it has its own audience.
+    "partner_sales": "https://api.partner.microsoft.com",
 }
 DELEGATED_SCOPES: dict[str, list[str]] = {
     "partner_center": ["https://api.partnercenter.microsoft.com/user_impersonation"],
     "graph": ["https://graph.microsoft.com/DelegatedAdminRelationship.ReadWrite.All"],
+    "partner_sales": ["https://api.partner.microsoft.com/user_impersonation"],
 }
 PUBLIC_LOGIN_HOST = "login.microsoftonline.com"
 EXPIRY_MARGIN_SECONDS = 300

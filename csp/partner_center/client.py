@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import re
 import threading
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
@@ -38,9 +40,14 @@ from .schemas import (
     AddressValidation,
     AgreementContact,
     AgreementStatus,
+    Availability,
+    AvailabilityTerm,
     CallRecord,
     Cart,
     CartLine,
+    CartLineError,
+    CatalogProduct,
+    CatalogSku,
     CheckoutResult,
     CreatedCustomer,
     Customer,
@@ -90,6 +97,7 @@ NO_COMMERCE_RELATIONSHIP_CODE = "20002"
 LEGACY_ADDRESS_INVALID_CODE = "2007"
 NOT_RETRIED_SERVER_STATUSES = {501, 505}
 RETRIED_STATUSES = frozenset({429} | set(range(500, 600)) - NOT_RETRIED_SERVER_STATUSES)
+MAX_PRICE_FILE_BYTES = 200 * 1024 * 1024  # a real US price list is ~2 MB; anything this big is not one
 
 
 class _BadPayload(ValueError):
@@ -200,6 +208,106 @@ def _order_line_from(line: Mapping[str, Any]) -> PartnerOrderLine:
         quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
         partner_id_on_record=_optional_text(line, "partnerIdOnRecord"),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _catalog_product_from(item: Any) -> CatalogProduct:
+    product_type = item.get("productType") if isinstance(item, Mapping) else None
+    return CatalogProduct(
+        id=_text(item, "id"),
+        title=str(item.get("title") or ""),
+        description=str(item.get("description") or ""),
+        product_type=_optional_text(product_type, "id") if isinstance(product_type, Mapping) else None,
+    )
+
+
+def _catalog_sku_from(item: Any) -> CatalogSku:
+    attestation = item.get("attestationProperties") if isinstance(item, Mapping) else None
+    cycles = item.get("supportedBillingCycles") or []
+    return CatalogSku(
+        id=_text(item, "id"),
+        product_id=str(item.get("productId") or ""),
+        title=str(item.get("title") or ""),
+        description=str(item.get("description") or ""),
+        minimum_quantity=_int_or_none(item.get("minimumQuantity")),
+        maximum_quantity=_int_or_none(item.get("maximumQuantity")),
+        is_trial=bool(item.get("isTrial")),
+        supported_billing_cycles=tuple(str(c).lower() for c in cycles if isinstance(c, str)),
+        enforce_attestation=bool(isinstance(attestation, Mapping) and attestation.get("enforceAttestation")),
+    )
+
+
+def _availability_from(item: Any) -> Availability:
+    terms = item.get("terms") or []
+    if not isinstance(terms, list):
+        raise _BadPayload("'terms' is not a list")
+    currency = item.get("defaultCurrency")
+    catalog_item_id = _text(item, "catalogItemId")
+    product_id, _, rest = catalog_item_id.partition(":")
+    sku_id = rest.partition(":")[0]
+    return Availability(
+        id=_text(item, "id"),
+        product_id=str(item.get("productId") or product_id),
+        sku_id=str(item.get("skuId") or sku_id),
+        catalog_item_id=catalog_item_id,
+        segment=_optional_text(item, "segment"),
+        country=_optional_text(item, "country"),
+        currency=_optional_text(currency, "code") if isinstance(currency, Mapping) else None,
+        is_purchasable=item.get("isPurchasable", True) is not False,
+        terms=tuple(
+            AvailabilityTerm(
+                duration=_text(term, "duration"),
+                billing_cycle=_text(term, "billingCycle"),
+                description=_optional_text(term, "description"),
+            )
+            for term in terms
+        ),
+    )
+
+
+def _cart_line_errors(payload: Any) -> tuple[CartLineError, ...]:
+    """Per-line errors of a cart (seat caps, withdrawn offers), which Microsoft returns inside a 201."""
+    errors = []
+    for line in payload.get("lineItems") or [] if isinstance(payload, Mapping) else []:
+        error = line.get("error") if isinstance(line, Mapping) else None
+        if not isinstance(error, Mapping):
+            continue
+        errors.append(
+            CartLineError(
+                line_id=_int_or_none(line.get("id")),
+                code=_error_code(error.get("errorCode") or error.get("code")),
+                description=_optional_text(error, "errorDescription") or _optional_text(error, "description"),
+                available_quantity=_int_or_none(error.get("availableQuantity")),
+            )
+        )
+    return tuple(errors)
+
+
+def _file_from(response: requests.Response) -> bytes:
+    """The CSV a sales endpoint returned, unzipped when Microsoft sent the zip it sends for deflate."""
+    body = response.content
+    if not body.startswith(b"PK"):
+        return body
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            members = [
+                m for m in archive.infolist() if m.filename.lower().endswith(".csv")
+            ] or archive.infolist()
+            if not members:
+                raise _BadPayload("the zip holds no file")
+            if members[0].file_size > MAX_PRICE_FILE_BYTES:
+                raise _BadPayload("the zipped file is too large to be a price list")
+            return archive.read(members[0])
+    except zipfile.BadZipFile as exc:
+        raise _BadPayload("the zip body is damaged") from exc
 
 
 def _gdap_from(body: Any) -> GdapRelationship:
@@ -394,6 +502,9 @@ class PartnerCenterClient:
 
     def _api(self, path: str) -> str:
         return f"{self.config.api_url}/v1/{path.lstrip('/')}"
+
+    def _sales(self, path: str) -> str:
+        return f"{self.config.sales_api_url}/v1.0/sales/{path.lstrip('/')}"
 
     def _graph(self, path: str) -> str:
         return f"{self.config.graph_url}/v1.0/{path.lstrip('/')}"
@@ -1132,6 +1243,8 @@ class PartnerCenterClient:
                 item["termDuration"] = line.term_duration
             if line.partner_id_on_record:
                 item["participants"] = [{"key": "transaction_reseller", "value": line.partner_id_on_record}]
+            if line.attestation_accepted:
+                item["attestationAccepted"] = True
             item["provisioningContext"] = {}
             line_items.append(item)
         body: dict[str, Any] = {"lineItems": line_items}
@@ -1140,7 +1253,11 @@ class PartnerCenterClient:
 
         def parse(response: requests.Response) -> Cart:
             payload = self._json(response)
-            return Cart(id=_text(payload, "id"), status=_optional_text(payload, "status"))
+            return Cart(
+                id=_text(payload, "id"),
+                status=_optional_text(payload, "status"),
+                line_errors=_cart_line_errors(payload),
+            )
 
         return self._call(
             "POST",
@@ -1194,6 +1311,125 @@ class PartnerCenterClient:
             self._api(f"customers/{quote(tenant_id, safe='')}/orders/{quote(order_id, safe='')}"),
             lambda r: _order_from(self._json(r)),
             operation="get_order",
+        )
+
+    # -- catalog and prices ---------------------------------------------------------------------------------
+
+    def price_sheet(
+        self, market: str, *, timeline: str = "current", month: str | None = None
+    ) -> bytes | None:
+        """The new-commerce price list of one market as CSV bytes (App+User, its own audience); None when
+        Microsoft has no such file (the future timeline when next month brings no change)."""
+        if not re.fullmatch(r"[A-Za-z]{2}", market):
+            raise ValueError(f"market must be a two-letter country code, not {market!r}")
+        if timeline not in ("current", "future", "history"):
+            raise ValueError(f"timeline must be current, future or history, not {timeline!r}")
+        params = {"timeline": timeline}
+        if month:
+            params["month"] = month
+
+        def parse(response: requests.Response) -> bytes | None:
+            return None if response.status_code == 404 else _file_from(response)
+
+        view = f"pricesheets(Market='{market.upper()}',PricesheetView='updatedlicensebased')/$value"
+        return self._call(
+            "GET",
+            self._sales(view),
+            parse,
+            operation="price_sheet",
+            resource="partner_sales",
+            params=params,
+            headers={"Accept": "*/*", "Accept-Encoding": "deflate"},
+            ok={200, 404},
+        )
+
+    def offer_matrix(self, month: str) -> bytes:
+        """The month's offer matrix as CSV bytes: seat limits, prerequisites and allowed countries per SKU."""
+        if not re.fullmatch(r"\d{6}", month):
+            raise ValueError(f"month must be YYYYMM, not {month!r}")
+        return self._call(
+            "GET",
+            self._sales(f"offermatrix(Month='{month}')/$value"),
+            _file_from,
+            operation="offer_matrix",
+            resource="partner_sales",
+            headers={"Accept": "*/*", "Accept-Encoding": "deflate"},
+        )
+
+    def products(self, country: str, *, segment: str | None = None) -> list[CatalogProduct]:
+        """The country's online-services products (new commerce and others)."""
+        params = {"country": country, "targetView": "OnlineServices"}
+        if segment:
+            params["targetSegment"] = segment
+        return self._call(
+            "GET",
+            self._api("products"),
+            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
+            operation="catalog_products",
+            params=params,
+        )
+
+    def skus(self, product_id: str, country: str) -> list[CatalogSku]:
+        """A product's SKUs in a country, with seat limits and attestation."""
+        return self._call(
+            "GET",
+            self._api(f"products/{quote(product_id, safe='')}/skus"),
+            lambda r: [_catalog_sku_from(item) for item in _items(self._json(r))],
+            operation="catalog_skus",
+            params={"country": country},
+        )
+
+    def availabilities(
+        self, product_id: str, sku_id: str, country: str, *, segment: str | None = None
+    ) -> list[Availability]:
+        """A SKU's availabilities in a country (every segment but nonprofit unless one is named)."""
+        params = {"country": country}
+        if segment:
+            params["targetSegment"] = segment
+        return self._call(
+            "GET",
+            self._api(f"products/{quote(product_id, safe='')}/skus/{quote(sku_id, safe='')}/availabilities"),
+            lambda r: [_availability_from(item) for item in _items(self._json(r))],
+            operation="catalog_availabilities",
+            params=params,
+        )
+
+    def customer_products(self, tenant_id: str) -> list[CatalogProduct]:
+        """The online-services products this customer may buy."""
+        return self._call(
+            "GET",
+            self._api(f"customers/{quote(tenant_id, safe='')}/products"),
+            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
+            operation="customer_products",
+            params={"targetView": "OnlineServices"},
+        )
+
+    def customer_sku(self, tenant_id: str, product_id: str, sku_id: str) -> CatalogSku:
+        """One SKU as this customer may buy it (seat limits, attestation)."""
+        return self._call(
+            "GET",
+            self._api(
+                f"customers/{quote(tenant_id, safe='')}/products/{quote(product_id, safe='')}"
+                f"/skus/{quote(sku_id, safe='')}"
+            ),
+            lambda r: _catalog_sku_from(self._json(r)),
+            operation="customer_sku",
+        )
+
+    def customer_availabilities(
+        self, tenant_id: str, product_id: str, sku_id: str, *, segment: str | None = None
+    ) -> list[Availability]:
+        """Today's availabilities of a SKU for this customer: the catalog item id to put in its cart."""
+        params = {"targetSegment": segment} if segment else None
+        return self._call(
+            "GET",
+            self._api(
+                f"customers/{quote(tenant_id, safe='')}/products/{quote(product_id, safe='')}"
+                f"/skus/{quote(sku_id, safe='')}/availabilities"
+            ),
+            lambda r: [_availability_from(item) for item in _items(self._json(r))],
+            operation="customer_availabilities",
+            params=params,
         )
 
     # -- GDAP (Microsoft Graph) ----------------------------------------------------------------------------

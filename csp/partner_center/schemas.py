@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com"
+PARTNER_SALES_URL = "https://api.partner.microsoft.com"
 LOGIN_URL = "https://login.microsoftonline.com"
 GRAPH_URL = "https://graph.microsoft.com"
 ADMIN_PORTAL_URL = "https://admin.microsoft.com"
@@ -27,6 +28,7 @@ class PartnerCenterConfig:
     api_url: str = PARTNER_CENTER_URL
     login_url: str = LOGIN_URL
     graph_url: str = GRAPH_URL
+    sales_api_url: str = PARTNER_SALES_URL
     timeout: float = 30.0
     max_retries: int = 3
     backoff: float = 0.5
@@ -40,7 +42,7 @@ class PartnerCenterConfig:
             raise ValueError(f"mode must be 'sandbox' or 'live', not {self.mode!r}")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        for name in ("api_url", "login_url", "graph_url"):
+        for name in ("api_url", "login_url", "graph_url", "sales_api_url"):
             object.__setattr__(self, name, getattr(self, name).rstrip("/"))
 
     @classmethod
@@ -62,6 +64,7 @@ class PartnerCenterConfig:
             api_url=base_url,
             login_url=base_url,
             graph_url=base_url,
+            sales_api_url=base_url,
             **options,
         )
 
@@ -223,12 +226,79 @@ class CartLine:
     billing_cycle: str = "monthly"
     term_duration: str | None = "P1Y"
     partner_id_on_record: str | None = None
+    attestation_accepted: bool = False
+
+
+@dataclass(frozen=True)
+class CartLineError:
+    """Microsoft's objection to one cart line; `available_quantity` is set when a seat cap was reached."""
+
+    line_id: int | None
+    code: int | str | None
+    description: str | None
+    available_quantity: int | None = None
 
 
 @dataclass(frozen=True)
 class Cart:
     id: str
     status: str | None
+    line_errors: tuple[CartLineError, ...] = ()
+
+
+# -- catalog ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    id: str
+    title: str
+    description: str
+    product_type: str | None
+
+
+@dataclass(frozen=True)
+class CatalogSku:
+    """A SKU of a product: seat limits, trial flag and whether the cart line must carry an attestation."""
+
+    id: str
+    product_id: str
+    title: str
+    description: str
+    minimum_quantity: int | None
+    maximum_quantity: int | None
+    is_trial: bool
+    supported_billing_cycles: tuple[str, ...]
+    enforce_attestation: bool
+
+
+@dataclass(frozen=True)
+class AvailabilityTerm:
+    duration: str
+    billing_cycle: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Today's purchasable form of a SKU; its id is reissued by Microsoft, so it is resolved when ordering."""
+
+    id: str
+    product_id: str
+    sku_id: str
+    catalog_item_id: str
+    segment: str | None
+    country: str | None
+    currency: str | None
+    is_purchasable: bool
+    terms: tuple[AvailabilityTerm, ...]
+
+    def allows(self, term_duration: str, billing_cycle: str) -> bool:
+        """Whether this availability sells the (term, billing cycle) pair."""
+        return any(
+            t.duration.upper() == term_duration.upper() and t.billing_cycle.lower() == billing_cycle.lower()
+            for t in self.terms
+        )
 
 
 @dataclass(frozen=True)

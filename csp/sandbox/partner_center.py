@@ -14,7 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from csp.sandbox import webhooks
+from csp.sandbox import catalog, webhooks
 from csp.sandbox.state import (
     DISTRIBUTOR_MPN_ID,
     DISTRIBUTOR_NAME,
@@ -685,6 +685,26 @@ def _check_participants(app: SandboxApp, participants: Any, index: int) -> str |
     return partner_on_record
 
 
+def _catalog_line_error(
+    app: SandboxApp, customer_id: str, catalog_item: str, line: Any, index: int, quantity: int
+) -> dict[str, Any] | None:
+    """For products of the sandbox catalog: today's availability id, an allowed term and billing cycle, the
+    attestation the SKU enforces (400s), and the pooled seat cap (an error on the line, inside the 201)."""
+    offer = catalog.current_offer(app, catalog_item)
+    if offer is None:
+        return None
+    product, sku = offer
+    term = str(ci(line, "termDuration") or "").upper()
+    cycle = str(ci(line, "billingCycle") or "").lower()
+    if (term, cycle) not in sku.terms:
+        raise SandboxError(
+            400, f"lineItems[{index}]: term {term} billed {cycle} is not offered for this SKU.", 800003
+        )
+    if sku.attestation and ci(line, "attestationAccepted") is not True:
+        raise SandboxError(400, f"lineItems[{index}]: this SKU needs attestationAccepted.", 800004)
+    return catalog.line_cap_error(app, customer_id, product, sku, quantity)
+
+
 def create_cart(app: SandboxApp, req: Request, customer_id: str) -> Response:
     """Validate the lines (catalog item ids, quantities, partner of record) and keep the cart."""
     previous = replay(app, f"cart:{customer_id.lower()}", req)
@@ -713,6 +733,7 @@ def create_cart(app: SandboxApp, req: Request, customer_id: str) -> Response:
             raise SandboxError(400, f"lineItems[{index}].billingCycle {cycle} is not valid.", 2000)
         partner = _check_participants(app, ci(line, "participants"), index)
         product = catalog_item.split(":")[0]
+        line_error = _catalog_line_error(app, customer.tenant_id, catalog_item, line, index, quantity)
         out_lines.append(
             {
                 "id": ci(line, "id", index),
@@ -727,6 +748,8 @@ def create_cart(app: SandboxApp, req: Request, customer_id: str) -> Response:
                 # Products named UNAVAILABLE* fail at checkout with 800010 (inventory), for error tests.
                 "orderGroup": "1" if product.upper().startswith("UNAVAILABLE") else "0",
                 "_partner_on_record": partner,
+                **({"attestationAccepted": True} if ci(line, "attestationAccepted") is True else {}),
+                **({"error": line_error} if line_error else {}),
             }
         )
     now = now_iso()
@@ -781,6 +804,8 @@ def checkout(app: SandboxApp, req: Request, customer_id: str, cart_id: str) -> R
         raise SandboxError(404, f"Cart {cart_id} was not found.", 800002)
     if cart["status"] != "Active":
         raise SandboxError(400, "The cart has already been submitted.", 800065)
+    if any("error" in line for line in cart["lineItems"]):
+        raise SandboxError(400, "The cart has line items with errors.", catalog.CAP_ERROR_CODE)
     if not customer.mca_accepted:
         raise SandboxError(
             403, "The customer has not accepted the Microsoft Customer Agreement (MCA) yet.", 13605
@@ -837,6 +862,10 @@ def checkout(app: SandboxApp, req: Request, customer_id: str, cart_id: str) -> R
         }
         app.state.orders[order_id] = order
         orders.append(_order_json(order))
+    for line in cart["lineItems"]:
+        product_id, _, rest = line["catalogItemId"].partition(":")
+        key = (customer.tenant_id.lower(), product_id.upper(), rest.partition(":")[0])
+        app.state.seat_usage[key] = app.state.seat_usage.get(key, 0) + line["quantity"]
     cart["status"] = "Ordered"
     cart["lastModifiedTimestamp"] = now_iso()
     result = {"orders": orders, "orderErrors": errors, "attributes": {"objectType": "CartCheckoutResult"}}

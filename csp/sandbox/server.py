@@ -21,7 +21,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from csp.sandbox import control, graph, partner_center, portal, signin, webhooks
+from csp.sandbox import catalog, control, graph, partner_center, portal, signin, webhooks
 from csp.sandbox.state import FaultDecision, SandboxError, SandboxState
 from csp.sandbox.web import (
     CONTROL,
@@ -64,7 +64,12 @@ class SandboxApp:
         self.signer = signer
         # Sign-in routes are generic ("/{tenant}/..."), so they come last.
         self.router = Router(
-            control.routes() + portal.routes() + partner_center.routes() + graph.routes() + signin.routes()
+            control.routes()
+            + portal.routes()
+            + partner_center.routes()
+            + catalog.routes()
+            + graph.routes()
+            + signin.routes()
         )
 
     # -- events that produce webhooks ---------------------------------------------------------------------

@@ -102,6 +102,14 @@ def _client_from_basic(req: Request) -> tuple[str, str]:
     return client_id, secret
 
 
+# The token's audience follows the scope asked for; the sales host checks it (catalog.SALES_AUDIENCE).
+AUDIENCES = (
+    "https://api.partner.microsoft.com",
+    "https://graph.microsoft.com",
+    "https://api.partnercenter.microsoft.com",
+)
+
+
 def token(app: SandboxApp, req: Request, tenant: str) -> Response:
     """client_credentials and refresh_token grants; any non-empty client id and secret are accepted."""
     if _resolve(app, tenant) is None:
@@ -133,8 +141,10 @@ def token(app: SandboxApp, req: Request, tenant: str) -> Response:
         if presented.lower().startswith(("invalid", "revoked", "expired")):
             text = "The provided grant has expired due to it being revoked, a fresh auth token is needed."
             return aad_error(400, "invalid_grant", 70008, text)
+    wanted = f"{form.get('scope', '')} {form.get('resource', '')}".lower()
+    audience = next((host for host in AUDIENCES if host in wanted), "https://api.partnercenter.microsoft.com")
     with app.state.lock:
-        access, new_refresh = app.state.issue_tokens()
+        access, new_refresh = app.state.issue_tokens(audience)
     if grant == "refresh_token":
         refresh = new_refresh  # refresh tokens roll on every use
     body: dict[str, object] = {

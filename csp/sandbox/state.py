@@ -129,6 +129,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "gdap_assignment_activation_seconds": 0.0,
     "base_latency_ms": 0,
     "webhook_certificate_url": None,
+    # Bumping it reissues every availability id, as Microsoft does regularly.
+    "catalog_generation": 0,
+    # False: the future price list answers 404 (next month brings no change).
+    "price_list_future": True,
 }
 FAULT_KINDS = ("reset", "throttle", "fail", "malformed", "timeout")
 
@@ -151,6 +155,7 @@ class SandboxState:
         self._initial_config = {**DEFAULT_CONFIG, **config}
         # Issued tokens survive a reset so running clients keep working across test cases.
         self.tokens: dict[str, float] = {}
+        self.token_audiences: dict[str, str] = {}
         self.refresh_tokens: set[str] = set()
         # Authorization codes from the sign-in page, single use, kept across resets like the tokens.
         self.auth_codes: dict[str, dict[str, Any]] = {}
@@ -170,6 +175,8 @@ class SandboxState:
             self.customers: dict[str, Customer] = {}
             self.carts: dict[str, dict[str, Any]] = {}
             self.orders: dict[str, dict[str, Any]] = {}
+            # Licences bought per (customer, product, SKU): small-business seat caps are pooled across partners.
+            self.seat_usage: dict[tuple[str, str, str], int] = {}
             self.gdap: dict[str, dict[str, Any]] = {}
             self.webhook_registration: dict[str, Any] | None = None
             self.webhook_deliveries: list[dict[str, Any]] = []
@@ -298,10 +305,11 @@ class SandboxState:
 
     # -- tokens --------------------------------------------------------------------------------------------
 
-    def issue_tokens(self) -> tuple[str, str]:
+    def issue_tokens(self, audience: str = "https://api.partnercenter.microsoft.com") -> tuple[str, str]:
         access = "sandbox-" + secrets.token_urlsafe(24)
         refresh = "sandbox-rt-" + secrets.token_urlsafe(24)
         self.tokens[access] = time.time() + 3600
+        self.token_audiences[access] = audience
         self.refresh_tokens.add(refresh)
         return access, refresh
 

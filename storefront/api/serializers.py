@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django_countries import countries
@@ -11,6 +13,7 @@ from rest_framework import serializers
 from billing.models import Order, OrderLine
 from csp.models import GdapRequest, GdapRoleTemplate, TenantAuthorization
 from storefront.catalog.models import Product
+from storefront.catalog.pricing import monthly_equivalent
 from storefront.checkout.services import MAX_QUANTITY
 from storefront.customers.forms import PROFILE_FIELDS
 from storefront.customers.models import EndCustomer
@@ -186,24 +189,60 @@ class TokenListItemSerializer(serializers.Serializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    catalog_item_id = serializers.CharField(read_only=True)
+    """An offer at the caller's own price: per licence for the whole term, excluding tax."""
+
+    price = serializers.SerializerMethodField(help_text="The caller's price per licence for the whole term.")
+    monthly_price = serializers.SerializerMethodField(
+        help_text="The same price spread over the term's months (for comparison; not what is billed)."
+    )
+    retail_price = serializers.DecimalField(
+        source="erp_price",
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="Microsoft's estimated retail price for the whole term.",
+    )
 
     class Meta:
         model = Product
         fields = [
             "id",
             "name",
+            "sku_title",
             "description",
             "product_id",
             "sku_id",
-            "availability_id",
-            "catalog_item_id",
+            "segment",
             "term_duration",
             "billing_cycle",
             "price",
+            "monthly_price",
             "currency",
+            "retail_price",
+            "min_quantity",
+            "max_quantity",
         ]
         read_only_fields = fields
+
+    def _price(self, product: Product) -> Decimal:
+        return self.context["pricing"].unit_price(product)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_price(self, product: Product) -> str:
+        return f"{self._price(product):.2f}"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_monthly_price(self, product: Product) -> str:
+        return f"{monthly_equivalent(self._price(product), product):.2f}"
+
+
+class ProductPageSerializer(serializers.Serializer):
+    """One page of offers."""
+
+    count = serializers.IntegerField(help_text="Offers matching the filters, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
+    results = ProductSerializer(many=True)
 
 
 # End-customers -----------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -26,7 +27,9 @@ from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.parsers import JSONParser
 from storefront.api.permissions import IsOrganizationMember, IsReseller
 from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
-from storefront.catalog.models import Product
+from storefront.catalog.models import Product, Segment
+from storefront.catalog.pricing import organization_pricing_for_display
+from storefront.catalog.selectors import CatalogFilters, buyable_offers
 from storefront.checkout import services as checkout_services
 from storefront.customers.models import EndCustomer
 from storefront.customers.services import end_customer_create
@@ -175,16 +178,62 @@ def _valid(serializer_class, data, **kwargs) -> dict:
 # Catalog -----------------------------------------------------------------------------------------------------
 
 
+class ProductPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class ProductListView(APIView):
     @extend_schema(
         operation_id="products_list",
         tags=["catalog"],
         summary="The catalog",
-        responses={200: s.ProductSerializer(many=True), **errors(401)},
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Words in the product or SKU title, or a product id."
+            ),
+            OpenApiParameter("segment", str, enum=[c[0] for c in Segment.choices]),
+            OpenApiParameter("term", str, enum=list(Product.Term.values)),
+            OpenApiParameter("billing", str, enum=[c for c in Product.BillingCycle.values if c != "none"]),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 10**6}),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+                description="1 to 200 (default 50).",
+            ),
+        ],
+        responses={200: s.ProductPageSerializer, **errors(400, 401, 404)},
     )
     def get(self, request):
-        products = Product.objects.filter(is_active=True)
-        return Response(s.ProductSerializer(products, many=True).data)
+        """The offers the caller may buy, at the caller's price, paginated."""
+        choices = {
+            "segment": list(Segment.values),
+            "term": list(Product.Term.values),
+            "billing": [c for c in Product.BillingCycle.values if c != "none"],
+        }
+        for name, allowed in choices.items():
+            value = request.query_params.get(name, "")
+            if value and value not in allowed:
+                raise InvalidInput(
+                    f"Unknown {name} {value[:20]!r}: choose one of {', '.join(allowed)}.", field=name
+                )
+        for name, low, high in (("page", 1, 10**6), ("page_size", 1, ProductPagination.max_page_size)):
+            value = request.query_params.get(name)
+            if value is not None and not (value.isascii() and value.isdigit() and low <= int(value) <= high):
+                raise InvalidInput(f"{name} is a whole number from {low} to {high}.", field=name)
+        pricing = organization_pricing_for_display(
+            request.user.organization if request.user.organization_id else None
+        )
+        offers = buyable_offers(pricing=pricing, filters=CatalogFilters.from_query(request.query_params))
+        paginator = ProductPagination()
+        page = paginator.paginate_queryset(
+            offers.order_by("name", "sku_id", "segment", "term_duration", "billing_cycle", "pk"),
+            request,
+            view=self,
+        )
+        data = s.ProductSerializer(page, many=True, context={"pricing": pricing}).data
+        return paginator.get_paginated_response(data)
 
 
 # End-customers -----------------------------------------------------------------------------------------------

@@ -28,6 +28,13 @@ from csp.models import TenantAuthorization
 from csp.singleton import ShortLivedRows
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
+from storefront.catalog.pricing import (
+    monthly_equivalent,
+    offer_quantity_problem,
+    organization_pricing,
+    organization_pricing_for_display,
+    price_label,
+)
 from storefront.checkout.models import CheckoutDraft
 from storefront.configuration.models import StorefrontConfiguration
 from storefront.customers.models import EndCustomer
@@ -81,10 +88,15 @@ def _quantity(raw: Any) -> int:
 
 
 def cart_add(*, draft: CheckoutDraft, product_id: int, quantity: Any = 1) -> CheckoutDraft:
-    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    if product is None or not organization_pricing(draft.organization).may_buy(product):
         raise InvalidInput("This product is no longer available.", field="product")
     lines = dict(draft.lines)
-    lines[str(product_id)] = min(MAX_QUANTITY, lines.get(str(product_id), 0) + max(1, _quantity(quantity)))
+    wanted = min(MAX_QUANTITY, lines.get(str(product_id), 0) + max(1, _quantity(quantity)))
+    problem = offer_quantity_problem(product, wanted)
+    if problem:
+        raise InvalidInput(problem, field="quantity")
+    lines[str(product_id)] = wanted
     draft.lines = lines
     draft.save(update_fields=["lines", "updated_at"])
     return draft
@@ -101,19 +113,40 @@ def cart_set_quantities(*, draft: CheckoutDraft, quantities: dict[str, Any]) -> 
             lines.pop(product_id)
         else:
             lines[product_id] = quantity
+    _seats_check(lines)
     draft.lines = lines
     draft.save(update_fields=["lines", "updated_at"])
     return draft
 
 
+def _seats_check(lines: dict[str, int]) -> None:
+    """Microsoft's minimum and maximum seats per SKU, checked before the cart keeps a quantity."""
+    ids = [int(pk) for pk in lines if str(pk).isdigit()]
+    for product in Product.objects.filter(pk__in=ids).only("pk", "name", "min_quantity", "max_quantity"):
+        problem = offer_quantity_problem(product, int(lines[str(product.pk)]))
+        if problem:
+            raise InvalidInput(problem, field="quantity")
+
+
 @dataclass(frozen=True)
 class CartLineView:
+    """A cart line at the buyer's own price (per licence, whole term)."""
+
     product: Product
     quantity: int
+    unit_price: Decimal
 
     @property
     def total(self) -> Decimal:
-        return self.product.price * self.quantity
+        return self.unit_price * self.quantity
+
+    @property
+    def monthly_total(self) -> Decimal:
+        return monthly_equivalent(self.total, self.product)
+
+    @property
+    def price_label(self) -> str:
+        return price_label(self.product)
 
 
 def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
@@ -121,7 +154,7 @@ def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
     key = tuple(sorted(draft.lines.items()))
     memo = getattr(draft, "_cart_lines_memo", None)
     if memo is None or memo[0] != key:
-        memo = (key, cart_lines(draft.lines, for_display=True))
+        memo = (key, cart_lines(draft.lines, for_display=True, organization=draft.organization))
         draft._cart_lines_memo = memo
     return memo[1]
 
@@ -131,7 +164,9 @@ post_save.connect(_displayed_products.forget, sender=Product, dispatch_uid="disp
 post_delete.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-delete")
 
 
-def cart_lines(lines: dict[str, int], *, for_display: bool = False) -> list[CartLineView]:
+def cart_lines(
+    lines: dict[str, int], *, for_display: bool = False, organization: Organization | None = None
+) -> list[CartLineView]:
     """Cart lines with their products in one query; products withdrawn from sale drop out.
 
     `for_display` (the wizard's pages) may use products read up to a few seconds ago in this process; placing an
@@ -142,15 +177,23 @@ def cart_lines(lines: dict[str, int], *, for_display: bool = False) -> list[Cart
         products = _displayed_products.get_many(ids, Product.objects.in_bulk)
     else:
         products = Product.objects.in_bulk(ids)
+    pricing = (
+        organization_pricing_for_display(organization) if for_display else organization_pricing(organization)
+    )
     return [
-        CartLineView(products[int(pk)], int(quantity))
+        CartLineView(products[int(pk)], int(quantity), pricing.unit_price(products[int(pk)]))
         for pk, quantity in lines.items()
-        if str(pk).isdigit() and int(pk) in products and products[int(pk)].is_active
+        if str(pk).isdigit() and int(pk) in products and pricing.may_buy(products[int(pk)])
     ]
 
 
 def cart_total(lines: list[CartLineView]) -> Decimal:
     return sum((line.total for line in lines), Decimal("0"))
+
+
+def cart_monthly_total(lines: list[CartLineView]) -> Decimal:
+    """The per-month equivalent of the whole cart (each line's term price spread over its months)."""
+    return sum((line.monthly_total for line in lines), Decimal("0"))
 
 
 # Customer rules ------------------------------------------------------------------------------------------------
@@ -506,9 +549,17 @@ def order_submit(
             raise IdempotencyConflict("This idempotency key was already used for a different order.")
         return existing, False
 
-    chosen = cart_lines(lines)
+    chosen = cart_lines(lines, organization=organization)
     if not chosen or any(line.quantity < 1 for line in chosen):
         raise InvalidInput("The cart is empty: add at least one product.", field="lines")
+    if len(chosen) != len(lines):
+        raise InvalidInput(
+            "A product in the cart is no longer available to you: remove it and try again.", field="lines"
+        )
+    for line in chosen:
+        problem = offer_quantity_problem(line.product, line.quantity)
+        if problem:
+            raise InvalidInput(problem, field="lines")
     end_customer = None
     if organization.is_reseller:
         if end_customer_id is None:
@@ -587,7 +638,7 @@ def order_submit(
                     term_duration=line.product.term_duration,
                     billing_cycle=line.product.billing_cycle,
                     quantity=line.quantity,
-                    unit_price=line.product.price,
+                    unit_price=line.unit_price,
                 )
                 for line in chosen
             )

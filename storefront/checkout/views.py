@@ -76,6 +76,8 @@ def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
         "steps": steps.progress(step_key),
         "lines": lines,
         "total": services.cart_total(lines),
+        "monthly_total": services.cart_monthly_total(lines),
+        "currency": lines[0].product.currency if lines else "",
         **extra,
     }
 

@@ -202,7 +202,7 @@ def test_tenant_authorization_admin_is_read_only_and_shows_its_history(admin_cli
     assert admin_client.get(reverse("admin:csp_tenantauthorization_add")).status_code == 403
 
 
-def test_product_price_and_availability_are_edited_in_the_list(admin_client):
+def test_offers_are_withdrawn_in_the_list_but_their_cost_is_microsofts(admin_client):
     product = ProductFactory(price="6.00", is_active=True)
 
     response = admin_client.post(
@@ -212,14 +212,15 @@ def test_product_price_and_availability_are_edited_in_the_list(admin_client):
             "form-INITIAL_FORMS": "1",
             "form-0-id": str(product.pk),
             "form-0-price": "7.50",
-            "form-0-sort_order": "0",
             "_save": "Save",
         },
     )
 
     assert response.status_code == 302
     product.refresh_from_db()
-    assert (str(product.price), product.is_active) == ("7.50", False)
+    assert (str(product.price), product.is_active) == ("6.00", False)  # the price list sets the cost
+    delete = admin_client.get(reverse("admin:catalog_product_delete", args=[product.pk]))
+    assert delete.status_code == 403  # order lines point at offers: never deleted
 
 
 def test_staff_creates_a_user_by_email_without_a_username(admin_client, reseller):

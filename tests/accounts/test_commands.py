@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from csp.models import CloudServicesSettings
 from storefront.accounts.models import Organization, User
-from storefront.catalog.models import Product
+from storefront.catalog.models import CatalogSettings, Product, SegmentMargin
 from storefront.configuration.models import StorefrontConfiguration
 from storefront.customers.models import EndCustomer
 from tests.factories import UserFactory
@@ -127,7 +127,7 @@ def test_seed_demo_twice_gives_the_same_rows_and_prints_the_logins():
         counts()
         == first
         == {
-            "products": 6,
+            "products": 3080,  # the sandbox's US (440 offers) and DK (2,640 offers in six currencies) price lists
             "users": 3,
             "organizations": 2,
             "end_customers": 2,
@@ -166,40 +166,45 @@ def test_seed_demo_creates_the_accounts_of_the_demo_data():
     assert CloudServicesSettings.objects.get().distributor_mpn_id == "5123456"
 
 
-def test_seed_demo_catalog_has_new_commerce_ids_and_usd_prices():
-    run("seed_demo")
+def test_seed_demo_imports_the_catalog_from_the_sandboxs_price_lists():
+    out = run("seed_demo")
 
-    yearly = {
-        p.name: p
-        for p in Product.objects.filter(term_duration="P1Y", billing_cycle="monthly", is_active=True)
-    }
-    prices = {name: str(product.price) for name, product in yearly.items()}
-    assert prices == {
-        "Microsoft 365 Business Basic": "6.00",
-        "Microsoft 365 Business Standard": "12.50",
-        "Microsoft 365 Business Premium": "22.00",
-        "Exchange Online (Plan 1)": "4.00",
-        "Microsoft Teams Essentials": "4.00",
-    }
-    basic = yearly["Microsoft 365 Business Basic"]
-    assert basic.catalog_item_id == "CFQ7TTC0LH18:0001:CFQ7TTC0LH1K" and basic.currency == "USD"
-    assert Product.objects.filter(name="Microsoft 365 Business Basic", term_duration="P1M").exists()
+    basic = Product.objects.get(
+        market="US", product_id="CFQ7TTC0LH18", sku_id="0001", term_duration="P1Y", billing_cycle="annual",
+        segment="commercial", currency="USD",
+    )  # fmt: skip
+    assert (str(basic.price), str(basic.erp_price), basic.max_quantity) == ("72.00", "90.00", 300)
+    assert set(Product.objects.filter(market="DK").values_list("currency", flat=True)) == {
+        "EUR", "GBP", "SEK", "NOK", "DKK", "CHF",
+    }  # fmt: skip
+    assert set(Product.objects.values_list("segment", flat=True)) == {
+        "commercial",
+        "education",
+        "nonprofit",
+        "government",
+    }  # noqa: E501
+    assert Product.objects.filter(market="US").values("product_id").distinct().count() >= 30
+    assert dict(SegmentMargin.objects.values_list("segment", "margin_percent"))["commercial"] == 12
+    assert CatalogSettings.load().market_list == ["DK", "US"]
+    assert "Price list US: Imported" in out
     for product in Product.objects.all():
-        assert (
-            len(product.product_id) == 12 and len(product.availability_id) == 12 and product.sku_id.isdigit()
-        )
+        assert len(product.product_id) == 12 and product.sku_id.isdigit() and len(product.sku_id) == 4
 
 
 def test_seed_demo_again_keeps_what_the_admin_changed():
     run("seed_demo")
-    Product.objects.filter(product_id="CFQ7TTC0LH18", term_duration="P1Y").update(price="5.50")
+    basic = {"market": "US", "product_id": "CFQ7TTC0LH18", "sku_id": "0001", "term_duration": "P1Y",
+             "billing_cycle": "annual", "segment": "commercial"}  # fmt: skip
+    Product.objects.filter(**basic).update(price="5.50")
+    SegmentMargin.objects.filter(segment="commercial").update(margin_percent=20)
     reseller = User.objects.get(email="reseller@example.com")
     reseller.set_password("changed-by-the-reseller-1")
     reseller.save()
 
     run("seed_demo")
 
-    assert str(Product.objects.get(product_id="CFQ7TTC0LH18", term_duration="P1Y").price) == "5.50"
+    assert str(Product.objects.get(**basic).price) == "5.50"  # the same file is skipped by its hash
+    assert SegmentMargin.objects.get(segment="commercial").margin_percent == 20
     reseller.refresh_from_db()
     assert reseller.check_password("changed-by-the-reseller-1")
 

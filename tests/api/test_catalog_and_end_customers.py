@@ -24,18 +24,31 @@ ADDRESS = {
 }
 
 
-def test_products_lists_the_active_catalog(owner_api, direct_user):
-    basic = ProductFactory(name="Microsoft 365 Business Basic", price="6.00")
+def test_products_lists_the_active_catalog_at_the_callers_price(owner_api, direct_user):
+    basic = ProductFactory(name="Microsoft 365 Business Basic", price="72.00", erp_price="90.00")
     ProductFactory(name="Withdrawn plan", is_active=False)
+    ProductFactory(name="Education plan", segment="education")
     for client in (owner_api, api_client_for(direct_user)):
         response = client.get("/api/v1/products/")
         assert response.status_code == 200
-        assert [p["name"] for p in response.json()] == [basic.name]
-    first = owner_api.get("/api/v1/products/").json()[0]
-    assert first["id"] == basic.pk
-    assert first["price"] == "6.00"
-    assert first["catalog_item_id"] == basic.catalog_item_id
-    assert first["term_duration"] == "P1Y"
+        assert [p["name"] for p in response.json()["results"]] == [basic.name]
+    first = owner_api.get("/api/v1/products/").json()["results"][0]
+    assert first["id"] == basic.pk and first["product_id"] == basic.product_id and first["sku_id"] == "0001"
+    assert (first["price"], first["monthly_price"], first["retail_price"]) == ("79.20", "6.60", "90.00")
+    assert (first["segment"], first["term_duration"], first["currency"]) == ("commercial", "P1Y", "USD")
+    assert api_client_for(direct_user).get("/api/v1/products/").json()["results"][0]["price"] == "90.00"
+
+
+def test_products_filters_and_page_size(owner_api):
+    ProductFactory(name="Microsoft 365 Business Basic", term_duration="P1M", billing_cycle="monthly")
+    annual = ProductFactory(name="Microsoft 365 Business Basic", billing_cycle="annual")
+    ProductFactory(name="Power BI Pro", billing_cycle="annual")
+
+    body = owner_api.get("/api/v1/products/?search=basic&term=P1Y&billing=annual&page_size=1").json()
+
+    assert body["count"] == 1 and [p["id"] for p in body["results"]] == [annual.pk]
+    assert owner_api.get("/api/v1/products/?page_size=1").json()["next"]
+    assert owner_api.get("/api/v1/products/?segment=education").json()["count"] == 0
 
 
 def test_reseller_creates_an_end_customer_without_address_when_the_switch_is_off(owner_api, reseller):

@@ -79,5 +79,6 @@ def test_a_client_generated_from_the_schema_works_against_the_storefront(
     assert "letters (a-z) and digits" in refused.message
 
     catalog = products.sync(client=client)
-    assert [product.name for product in catalog] == ["Microsoft 365 Business Basic"]
-    assert str(catalog[0].price) == "6.00"
+    assert catalog.count == 1
+    assert [product.name for product in catalog.results] == ["Microsoft 365 Business Basic"]
+    assert str(catalog.results[0].price) == "6.60"  # the reseller's price: cost 6.00 plus the default 10 %

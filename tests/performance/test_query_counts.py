@@ -11,8 +11,9 @@ pytestmark = pytest.mark.django_db
 # Exact counts for a signed-in reseller with a draft ready for Review (session, user, draft, page data).
 # Cart products and the reseller network row are kept a few seconds in process memory for display (warm here).
 # Service Details and its domain check also ask whether the typed MPN ID is the organisation's (the trust boundary).
+# The catalog page: product count, a page of product ids, their offers, and the families for the filter.
 EXPECTED = {
-    "catalog": 3,
+    "catalog": 6,
     "cart": 3,
     "customer": 4,
     "service_details": 5,

@@ -36,6 +36,7 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     "catalog": Access(anonymous=frozenset({200})),
+    "catalog_add": Access(method="POST", data={"offer": "", "quantity": "1"}),
     "accounts:login": Access(anonymous=frozenset({200})),
     "accounts:logout": Access(method="POST", anonymous=frozenset({302})),
     "accounts:account": Access(),

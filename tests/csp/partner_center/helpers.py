@@ -23,7 +23,7 @@ class FakeTokens:
     """Hands out numbered tokens per resource; a 401 test sees the number move after invalidate()."""
 
     def __init__(self) -> None:
-        self.generation = {"partner_center": 1, "graph": 1}
+        self.generation = {"partner_center": 1, "graph": 1, "partner_sales": 1}
         self.invalidated: list[str | None] = []
 
     def token(self, resource: str) -> str:

@@ -10,8 +10,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from csp.models import CloudServicesSettings, GdapRoleTemplate
+from csp.partner_center.client import PartnerCenterClient
+from csp.partner_center.schemas import PartnerCenterConfig
+from csp.sandbox.server import SandboxServer
 from storefront.accounts.models import Organization, User
-from storefront.catalog.models import Product
+from storefront.catalog.models import CatalogSettings, Product, SegmentMargin
+from storefront.catalog.pricelist import offer_matrix_import, price_list_import
 from storefront.configuration.models import StorefrontConfiguration
 from storefront.customers.models import EndCustomer
 from storefront.events.models import EventType
@@ -25,24 +29,8 @@ ADMIN_EMAIL = "admin@example.com"
 RESELLER_EMAIL = "reseller@example.com"
 DIRECT_EMAIL = "direct@example.com"
 
-P1Y, P1M, MONTHLY = Product.Term.P1Y, Product.Term.P1M, Product.BillingCycle.MONTHLY
-
-# Microsoft new-commerce offers: (name, product id, sku id, availability id, term, billing cycle, USD price).
-CATALOG = [
-    ("Microsoft 365 Business Basic", "CFQ7TTC0LH18", "0001", "CFQ7TTC0LH1K", P1Y, MONTHLY, "6.00"),
-    ("Microsoft 365 Business Basic", "CFQ7TTC0LH18", "0001", "CFQ7TTC0LH1K", P1M, MONTHLY, "7.20"),
-    ("Microsoft 365 Business Standard", "CFQ7TTC0LDPB", "0001", "CFQ7TTC0LDQ1", P1Y, MONTHLY, "12.50"),
-    ("Microsoft 365 Business Premium", "CFQ7TTC0LCHC", "0002", "CFQ7TTC0LCJ8", P1Y, MONTHLY, "22.00"),
-    ("Exchange Online (Plan 1)", "CFQ7TTC0LH16", "0001", "CFQ7TTC0LH1G", P1Y, MONTHLY, "4.00"),
-    ("Microsoft Teams Essentials", "CFQ7TTC0RQ8T", "0001", "CFQ7TTC0RQ9N", P1Y, MONTHLY, "4.00"),
-]
-DESCRIPTIONS = {
-    "CFQ7TTC0LH18": "Web and mobile Office apps, Teams, 1 TB OneDrive and business email.",
-    "CFQ7TTC0LDPB": "Everything in Business Basic plus desktop Office apps, webinars and Bookings.",
-    "CFQ7TTC0LCHC": "Everything in Business Standard plus advanced security, Intune and Entra ID P1.",
-    "CFQ7TTC0LH16": "Business email with a 50 GB mailbox, calendar and contacts.",
-    "CFQ7TTC0RQ8T": "Unlimited group meetings for up to 30 hours, chat and 10 GB cloud storage per user.",
-}
+DEMO_MARKETS = ("US", "DK")
+DEFAULT_MARGINS = {"commercial": "12", "education": "8", "nonprofit": "8", "government": "10"}
 
 FABRIKAM = {
     "first_name": "Alex",
@@ -115,8 +103,8 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with the published password demo12345; "
                 "refusing with DJANGO_ENV=production (pass --allow-production to insist)."
             )
+        products = self.seed_catalog()  # before the transaction: it reads the price list over HTTP
         with transaction.atomic():
-            products = self.seed_catalog()
             self.seed_admin()
             reseller = self.seed_account(
                 kind=Organization.Kind.RESELLER,
@@ -146,23 +134,32 @@ class Command(BaseCommand):
             )
 
     def seed_catalog(self) -> int:
-        for position, (name, product_id, sku_id, availability_id, term, cycle, price) in enumerate(CATALOG):
-            Product.objects.get_or_create(
-                product_id=product_id,
-                sku_id=sku_id,
-                availability_id=availability_id,
-                term_duration=term,
-                billing_cycle=cycle,
-                defaults={
-                    "name": name,
-                    "description": DESCRIPTIONS[product_id],
-                    "price": Decimal(price),
-                    "currency": "USD",
-                    "is_active": True,
-                    "sort_order": (position + 1) * 10,
-                },
+        """The demo catalog is imported, not typed: the sandbox's price lists through the Partner Center client.
+
+        `make run` seeds before the sandbox process is up, so a temporary sandbox on a free port serves the files
+        (the same generator the running sandbox uses, so ids and prices agree). In live mode nothing is imported
+        here: run `import_price_list`.
+        """
+        for segment, margin in DEFAULT_MARGINS.items():
+            SegmentMargin.objects.get_or_create(segment=segment, defaults={"margin_percent": Decimal(margin)})
+        catalog_settings = CatalogSettings.load()
+        if catalog_settings.markets == "US":
+            catalog_settings.markets = ", ".join(DEMO_MARKETS)
+            catalog_settings.save()
+        if settings.PARTNER_CENTER_MODE != "sandbox":
+            self.stdout.write(
+                "Live mode: the catalog comes from Microsoft (manage.py import_price_list --market US)."
             )
-        return len(CATALOG)
+            return Product.objects.filter(is_active=True).count()
+        with SandboxServer() as sandbox:
+            client = PartnerCenterClient(PartnerCenterConfig.for_sandbox(sandbox.url))
+            for market in DEMO_MARKETS:
+                run = price_list_import(market=market, client=client)
+                self.stdout.write(
+                    f"Price list {market}: {run.get_status_display()}, {run.added} added, {run.changed} changed."
+                )
+            offer_matrix_import(client=client)
+        return Product.objects.filter(is_active=True).count()
 
     def seed_admin(self) -> User:
         admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
