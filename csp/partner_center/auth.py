@@ -112,6 +112,31 @@ class InMemoryTokenCacheStore:
         self.saves += 1
 
 
+def _confidential_client(
+    config: PartnerCenterConfig, authority: str, **options: Any
+) -> msal.ConfidentialClientApplication:
+    """msal's app for the distributor's registration at one authority (its tenant, or `organizations`); instance
+    discovery only against Microsoft's public sign-in host."""
+    host = (urlsplit(config.login_url).hostname or "").lower()
+    try:
+        return msal.ConfidentialClientApplication(
+            config.client_id,
+            client_credential=config.client_secret,
+            authority=f"{config.login_url}/{authority}",
+            timeout=config.timeout,
+            instance_discovery=host == PUBLIC_LOGIN_HOST,
+            **options,
+        )
+    except requests.RequestException as exc:
+        raise TransientPartnerCenterError(f"Microsoft sign-in unreachable: {type(exc).__name__}") from exc
+    except ValueError as exc:
+        raise PartnerCenterAuthError(
+            "Microsoft sign-in authority could not be discovered",
+            error="invalid_authority",
+            error_description=str(exc),
+        ) from exc
+
+
 def _check_resource(resource: str) -> None:
     if resource not in RESOURCE_IDS:
         raise ValueError(f"unknown resource {resource!r}; expected one of {sorted(RESOURCE_IDS)}")
@@ -209,30 +234,10 @@ class MsalTokenProvider:
             stored = self._store.load()
             if stored:
                 self._cache.deserialize(stored)
-            host = (urlsplit(self._config.login_url).hostname or "").lower()
-            options: dict[str, Any] = {}
+            options: dict[str, Any] = {"token_cache": self._cache}
             if self._http_client is not None:
                 options["http_client"] = self._http_client
-            try:
-                self._app = msal.ConfidentialClientApplication(
-                    self._config.client_id,
-                    client_credential=self._config.client_secret,
-                    authority=f"{self._config.login_url}/{self._config.tenant_id}",
-                    token_cache=self._cache,
-                    timeout=self._config.timeout,
-                    instance_discovery=host == PUBLIC_LOGIN_HOST,
-                    **options,
-                )
-            except requests.RequestException as exc:
-                raise TransientPartnerCenterError(
-                    f"Microsoft sign-in unreachable: {type(exc).__name__}"
-                ) from exc
-            except ValueError as exc:
-                raise PartnerCenterAuthError(
-                    "Microsoft sign-in authority could not be discovered",
-                    error="invalid_authority",
-                    error_description=str(exc),
-                ) from exc
+            self._app = _confidential_client(self._config, self._config.tenant_id, **options)
         return self._app
 
     def token(self, resource: str) -> str:
@@ -528,17 +533,7 @@ class MsalTenantSignIn:
         self._config = config
 
     def _application(self) -> msal.ConfidentialClientApplication:
-        host = (urlsplit(self._config.login_url).hostname or "").lower()
-        try:
-            return msal.ConfidentialClientApplication(
-                self._config.client_id,
-                client_credential=self._config.client_secret,
-                authority=f"{self._config.login_url}/{TENANT_SIGN_IN_AUTHORITY}",
-                timeout=self._config.timeout,
-                instance_discovery=host == PUBLIC_LOGIN_HOST,
-            )
-        except requests.RequestException as exc:
-            raise TransientPartnerCenterError(f"Microsoft sign-in unreachable: {type(exc).__name__}") from exc
+        return _confidential_client(self._config, TENANT_SIGN_IN_AUTHORITY)
 
     def start(self, *, redirect_uri: str, login_hint: str = "") -> dict[str, Any]:
         """The flow to keep in the buyer's session; `auth_uri` is where the administrator signs in."""

@@ -385,3 +385,60 @@ def test_sandbox_mode_client_sends_every_host_to_the_sandbox(mocked):
     assert head.request.headers["Authorization"] == "Bearer pc-1"
     assert mocked.calls[-1].request.headers["Authorization"] == "Bearer graph-1"
     assert client.call_count == 3
+
+
+ORGANIZATIONS = f"{SOVEREIGN_LOGIN}/organizations"
+ALPINE_TENANT_ID = "33333333-3333-4333-8333-000000000005"
+
+
+def test_a_tenant_administrator_signs_in_through_msal_and_the_id_token_names_the_tenant(mocked):
+    """Live mode: OpenID Connect with PKCE against the multi-tenant authority; `tid` is the signed-in user's tenant."""
+    from csp.partner_center.auth import MsalTenantSignIn
+
+    mocked.get(
+        f"{ORGANIZATIONS}/v2.0/.well-known/openid-configuration",
+        json={
+            "authorization_endpoint": f"{ORGANIZATIONS}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{ORGANIZATIONS}/oauth2/v2.0/token",
+            "issuer": f"{SOVEREIGN_LOGIN}/{{tenantid}}/v2.0",
+        },
+    )
+    endpoint = TokenEndpoint([])
+    mocked.add_callback(responses.POST, f"{ORGANIZATIONS}/oauth2/v2.0/token", callback=endpoint)
+    sign_in = MsalTenantSignIn(live_config())
+    redirect_uri = "https://shop.example/checkout/authorizations/signed-in/"
+
+    flow = sign_in.start(redirect_uri=redirect_uri, login_hint="admin@alpineskihouse.onmicrosoft.com")
+
+    query = {k: v[0] for k, v in parse_qs(urlsplit(flow["auth_uri"]).query).items()}
+    assert flow["auth_uri"].startswith(f"{ORGANIZATIONS}/oauth2/v2.0/authorize?")
+    assert (query["response_type"], query["code_challenge_method"]) == ("code", "S256")
+    assert "openid" in query["scope"].split() and PC_DELEGATED not in query["scope"]
+    assert query["login_hint"] == "admin@alpineskihouse.onmicrosoft.com"
+    claims = {
+        "aud": "app-id",
+        "iss": f"{SOVEREIGN_LOGIN}/{ALPINE_TENANT_ID}/v2.0",
+        "tid": ALPINE_TENANT_ID,
+        "sub": "pairwise-subject",
+        "oid": "alpine-admin-oid",
+        "preferred_username": "admin@alpineskihouse.com",
+        "nonce": query["nonce"],
+        "iat": 1_900_000_000 - 60,
+        "exp": 4_000_000_000,
+    }
+    endpoint.replies.append(
+        (200, {"token_type": "Bearer", "id_token": _id_token(claims), "expires_in": 3600})
+    )
+
+    account = sign_in.finish(flow=flow, response={"code": "the-code", "state": query["state"]})
+
+    assert (account.tenant_id, account.username) == (ALPINE_TENANT_ID, "admin@alpineskihouse.com")
+    [form] = endpoint.forms
+    assert (form["grant_type"], form["code"], form["redirect_uri"]) == (
+        "authorization_code",
+        "the-code",
+        redirect_uri,
+    )
+    assert form["code_verifier"] == flow["code_verifier"]
+    with pytest.raises(PartnerCenterAuthError):
+        sign_in.finish(flow=flow, response={"code": "other", "state": "forged"})
