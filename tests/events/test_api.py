@@ -112,6 +112,7 @@ def test_test_event_log_and_redelivery(owner, endpoint, receiver, run_on_commit)
 
 def test_delivery_log_reads_in_constant_queries(owner, endpoint, run_on_commit):
     api = api_client_for(owner)
+    api.get(ENDPOINTS)  # the token's first use records it (knox), once: not part of the log's cost
     for _ in range(3):
         with run_on_commit():
             event_endpoint_test(endpoint=endpoint)
