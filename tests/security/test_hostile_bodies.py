@@ -40,7 +40,7 @@ def _error(response, status: int, code: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "route", ["api:end-customers", "api:orders", "api:authorizations", "api:gdap-requests"]
+    "route", ["api:end-customers", "api:orders", "api:authorizations", "events_api:endpoints"]
 )
 def test_api_answers_400_to_json_nested_thousands_deep(owner, route):
     client = _api_client(owner)
