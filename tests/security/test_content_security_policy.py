@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from storefront.security import policy_header
+from storefront.security import content_security_policy
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INLINE = [
@@ -22,7 +22,7 @@ INLINE = [
 
 
 def test_the_policy_allows_nothing_inline(settings):
-    header = policy_header(settings.CONTENT_SECURITY_POLICY)
+    header = content_security_policy()
     assert header.startswith("default-src 'self'; script-src 'self'; style-src 'self';")
     assert "unsafe-inline" not in header and "unsafe-eval" not in header and "*" not in header
 
@@ -38,7 +38,7 @@ def test_no_template_has_inline_script_style_or_handler(path):
 
 @pytest.mark.django_db
 def test_pages_api_answers_and_errors_carry_the_policy(owner, client, settings):
-    expected = policy_header(settings.CONTENT_SECURITY_POLICY)
+    expected = content_security_policy()
     anonymous = [reverse("accounts:login"), reverse("catalog"), "/no-such-page/", "/api/v1/products/"]
     for url in anonymous:
         assert client.get(url)["Content-Security-Policy"] == expected, url
@@ -58,7 +58,7 @@ def test_the_lockout_answer_carries_the_policy_too(owner, settings):
     for _ in range(5):
         response = client.post(reverse("accounts:login"), {"username": owner.email, "password": "wrong"})
     assert response.status_code == 429
-    assert response["Content-Security-Policy"] == policy_header(settings.CONTENT_SECURITY_POLICY)
+    assert response["Content-Security-Policy"] == content_security_policy()
 
 
 @pytest.mark.django_db
@@ -69,3 +69,13 @@ def test_htmx_is_told_not_to_inject_or_copy_styles_nor_to_evaluate_code(client):
     config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page).group(1))
     assert config["includeIndicatorStyles"] is False and config["allowEval"] is False
     assert "style" not in config["attributesToSettle"]
+
+
+def test_forms_may_go_on_to_microsofts_sign_in_and_nowhere_else(settings):
+    """The admin's Connect and the tenant administrator's Sign in post here and are redirected to Microsoft."""
+    settings.PARTNER_CENTER_MODE = "live"
+    settings.MICROSOFT_LOGIN_URL = "https://login.microsoftonline.com"
+    assert "form-action 'self' https://login.microsoftonline.com;" in content_security_policy()
+    settings.PARTNER_CENTER_MODE = "sandbox"
+    settings.PARTNER_CENTER_SANDBOX_URL = "http://127.0.0.1:8765"
+    assert "form-action 'self' http://127.0.0.1:8765;" in content_security_policy()
