@@ -253,6 +253,19 @@ def _key(product: Product) -> tuple:
     )
 
 
+def _price_row(product: Product, run: PriceListImport, offer: OfferRow, *, is_future: bool) -> OfferPrice:
+    """One line of an offer's price history, as this file states it."""
+    return OfferPrice(
+        product=product,
+        price_list=run,
+        price=offer.price,
+        erp_price=offer.erp_price,
+        effective_start=offer.effective_start,
+        effective_end=offer.effective_end,
+        is_future=is_future,
+    )
+
+
 def _fill(product: Product, offer: OfferRow) -> bool:
     """Copy the file's values onto the offer; True when anything changed."""
     values = {
@@ -326,17 +339,7 @@ def price_list_apply(
                     run.added += 1
                 elif product.price != offer.price or product.erp_price != offer.erp_price:
                     run.changed += 1
-                    history.append(
-                        OfferPrice(
-                            product=product,
-                            price_list=run,
-                            price=offer.price,
-                            erp_price=offer.erp_price,
-                            effective_start=offer.effective_start,
-                            effective_end=offer.effective_end,
-                            is_future=True,
-                        )
-                    )
+                    history.append(_price_row(product, run, offer, is_future=True))
                 else:
                     run.unchanged += 1
                 continue
@@ -350,16 +353,7 @@ def price_list_apply(
             if _fill(product, offer):
                 changed.append(product)
                 if (old_price, old_erp) != (offer.price, offer.erp_price):
-                    history.append(
-                        OfferPrice(
-                            product=product,
-                            price_list=run,
-                            price=offer.price,
-                            erp_price=offer.erp_price,
-                            effective_start=offer.effective_start,
-                            effective_end=offer.effective_end,
-                        )
-                    )
+                    history.append(_price_row(product, run, offer, is_future=False))
             else:
                 run.unchanged += 1
         if future:
