@@ -30,13 +30,6 @@ def _organization(organization_id: int):
 # MPN IDs ---------------------------------------------------------------------------------------------------------
 
 
-def organization_mpn_ids(*, organization_id: int) -> list[str]:
-    """The MPN IDs staff recorded for the organisation (its partner location ids)."""
-    return list(
-        ResellerMpnId.objects.filter(organization_id=organization_id).values_list("mpn_id", flat=True)
-    )
-
-
 def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
     return ResellerMpnId.objects.filter(organization_id=organization_id, mpn_id=mpn_id).exists()
 
@@ -70,13 +63,6 @@ def mpn_id_attach(*, organization_id: int, mpn_id: str) -> bool:
 
 
 # Tenants ---------------------------------------------------------------------------------------------------------
-
-
-def tenant_holder_organization_ids(*, tenant_id: str) -> list[int]:
-    """The organisations that hold a tenant (normally one)."""
-    return list(
-        TenantHolding.objects.filter(tenant_id=tenant_id.lower()).values_list("organization_id", flat=True)
-    )
 
 
 def organization_holds_tenant(*, organization_id: int, tenant_id: str) -> bool:
