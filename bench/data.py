@@ -118,8 +118,8 @@ if __name__ == "__main__":
     import django
 
     django.setup()
-    from csp import services
+    from csp import mpn_ids
 
     bench_users()
-    services.network_refresh()
+    mpn_ids.network_refresh()
     sys.stdout.write("USERS " + json.dumps(load_users(int(sys.argv[1]) if len(sys.argv) > 1 else 8)) + "\n")

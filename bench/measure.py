@@ -80,7 +80,7 @@ def _in_process_copies_kept() -> Iterator[None]:
     counted request (a count must not depend on how fast the machine is)."""
     from unittest import mock
 
-    from csp import singleton
+    from common import singleton
 
     with mock.patch.object(singleton, "COPY_SECONDS", 3600):
         singleton.forget_loaded_settings()
@@ -153,10 +153,10 @@ def calls_made_since(count_before: int) -> list[str]:
 
 def warm_up() -> None:
     """Token and reseller network in the caches, as in a running storefront: a checkout does not pay for them."""
-    from csp import services
+    from csp import mpn_ids
     from csp.connection import partner_center
 
-    services.network_refresh()
+    mpn_ids.network_refresh()
     partner_center().customers_page(size=1)
 
 

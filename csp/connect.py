@@ -8,23 +8,25 @@ connection breaks or is about to age out (refresh tokens expire after 90 days wi
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
-from csp.errors import PartnerCenterUnavailable, StorefrontError
+from common.errors import StorefrontError
+from csp import signals
+from csp.connection import partner_center
+from csp.errors import PartnerCenterUnavailable
 from csp.models import PartnerCenterConnection
 from csp.partner_center.auth import ConnectedAccount
 from csp.partner_center.exceptions import PartnerCenterError, PartnerCenterNotConnected
+from csp.token_cache import token_cache_fernet
 
 logger = logging.getLogger(__name__)
 
@@ -43,53 +45,6 @@ class OrderingPaused(PartnerCenterUnavailable):
 
 class ConnectionNotPossible(StorefrontError):
     code = "partner_center_not_connected"
-
-
-# -- the token cache, encrypted at rest --------------------------------------------------------------------
-
-
-def _fernet() -> Fernet | None:
-    """The key from the environment; the sandbox (a demo) falls back to one derived from SECRET_KEY."""
-    key = settings.PARTNER_CENTER_TOKEN_ENCRYPTION_KEY
-    if key:
-        return Fernet(key.encode())
-    if settings.PARTNER_CENTER_MODE == "sandbox":
-        derived = hashlib.sha256(b"partner-center-token-cache:" + settings.SECRET_KEY.encode()).digest()
-        return Fernet(base64.urlsafe_b64encode(derived))
-    return None
-
-
-class EncryptedTokenCacheStore:
-    """Keeps the token cache in the TokenCache table, Fernet-encrypted, so rolled refresh tokens survive
-    restarts; each save (Microsoft rolled the refresh token) is recorded as the connection's last refresh."""
-
-    name = "partner_center"
-
-    def load(self) -> str | None:
-        from csp.models import TokenCache
-
-        row = TokenCache.objects.filter(name=self.name).only("data").first()
-        fernet = _fernet()
-        if not row or not row.data or fernet is None:
-            return None
-        try:
-            return fernet.decrypt(row.data.encode()).decode()
-        except InvalidToken:
-            logger.error("The stored Partner Center token cache cannot be decrypted with the configured key")
-            return None
-
-    def save(self, data: str) -> None:
-        from csp.models import TokenCache
-
-        fernet = _fernet()
-        if fernet is None:  # live mode without a key: an environment refresh token works, nothing is stored
-            return
-        TokenCache.objects.update_or_create(
-            name=self.name, defaults={"data": fernet.encrypt(data.encode()).decode()}
-        )
-        PartnerCenterConnection.objects.filter(pk=1, connected_at__isnull=False).update(
-            last_refreshed_at=timezone.now()
-        )
 
 
 # -- status ------------------------------------------------------------------------------------------------
@@ -114,9 +69,7 @@ def ordering_require() -> None:
 
 def connection_start(*, redirect_uri: str) -> dict[str, Any]:
     """The authorization-code flow to keep in the admin's session; its `auth_uri` is where to send them."""
-    from csp.connection import partner_center
-
-    if _fernet() is None:
+    if token_cache_fernet() is None:
         raise ConnectionNotPossible(KEY_MISSING)
     try:
         return partner_center().token_provider.connect_start(redirect_uri=redirect_uri)
@@ -128,8 +81,6 @@ def connection_finish(
     *, flow: dict[str, Any], response: dict[str, str], user_id: int
 ) -> PartnerCenterConnection:
     """Redeems the code Microsoft sent back and records who connected, when, and whether MFA was used."""
-    from csp.connection import partner_center
-
     try:
         account: ConnectedAccount = partner_center().token_provider.connect_finish(
             flow=flow, response=response
@@ -168,11 +119,14 @@ def connection_mark_broken(*, reason: str) -> bool:
     return bool(changed)
 
 
+@receiver(signals.partner_center_sign_in_refused, dispatch_uid="connection-marked-broken")
+def _sign_in_refused(sender, *, reason: str, **kwargs) -> None:
+    connection_mark_broken(reason=reason)
+
+
 def connection_watch() -> str:
     """Beat: uses the connection (which rolls the refresh token), marks it broken when Microsoft refuses it,
     and warns staff once when it is close to aging out."""
-    from csp.connection import partner_center
-
     if settings.PARTNER_CENTER_MODE != "live":
         return "sandbox mode: nothing to watch"
     connection = PartnerCenterConnection.objects.filter(pk=1, connected_at__isnull=False).first()

@@ -5,10 +5,13 @@ import threading
 
 from django.conf import settings
 
+from csp import signals
+from csp.models import PartnerCenterCall
 from csp.partner_center.auth import TenantSignIn, TokenProvider, tenant_sign_in_for, token_provider_for
 from csp.partner_center.client import PartnerCenterClient
 from csp.partner_center.exceptions import PartnerCenterNotConnected
 from csp.partner_center.schemas import CallRecord, PartnerCenterConfig
+from csp.token_cache import EncryptedTokenCacheStore
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -16,7 +19,7 @@ _clients: dict[PartnerCenterConfig, PartnerCenterClient] = {}
 
 
 class WatchedTokens:
-    """The token provider, telling the connection service when Microsoft refuses the App+User sign-in."""
+    """The token provider, announcing when Microsoft refuses the App+User sign-in (`csp/connect.py` listens)."""
 
     def __init__(self, inner: TokenProvider) -> None:
         self._inner = inner
@@ -26,9 +29,9 @@ class WatchedTokens:
             return self._inner.token(resource)
         except PartnerCenterNotConnected as error:
             if error.error != "not_connected":  # a connection existed and no longer works
-                from csp.connect import connection_mark_broken
-
-                connection_mark_broken(reason=error.message)
+                signals.announce(
+                    signals.partner_center_sign_in_refused, sender=type(self), reason=error.message
+                )
             raise
 
     def __getattr__(self, name: str):
@@ -37,8 +40,6 @@ class WatchedTokens:
 
 def record_call(record: CallRecord) -> None:
     """Writes one change made at Microsoft to the support trail; never lets a DB hiccup break the caller."""
-    from csp.models import PartnerCenterCall
-
     try:
         PartnerCenterCall.objects.create(
             operation=record.operation,
@@ -84,8 +85,6 @@ def partner_center() -> PartnerCenterClient:
     with _lock:
         client = _clients.get(config)
         if client is None:
-            from csp.connect import EncryptedTokenCacheStore
-
             provider = WatchedTokens(token_provider_for(config, cache_store=EncryptedTokenCacheStore()))
             client = PartnerCenterClient(config, token_provider=provider, recorder=record_call)
             _clients[config] = client

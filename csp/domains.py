@@ -1,13 +1,30 @@
-"""The rules of an onmicrosoft.com domain prefix, before anything is asked of Microsoft."""
+"""Domain prefixes (`<prefix>.onmicrosoft.com`) and default domains: their rules, then whether Microsoft has the
+prefix already (the taken messages are the seed's, word for word)."""
 
 import re
+from dataclasses import dataclass
 
-from csp.errors import InvalidInput
+from django.conf import settings
+from django.core.cache import cache
+
+from common.errors import InvalidInput
+from csp.calls import microsoft_call
+from csp.connection import partner_center
+from csp.partner_center.schemas import MAX_PREFIX_LENGTH, PREFIX_PATTERN
 
 DOMAIN_SUFFIX = ".onmicrosoft.com"
-MAX_PREFIX_LENGTH = 27
-PREFIX_PATTERN = re.compile(r"^[a-z0-9]{1,27}$")  # the one prefix rule, also the client's
 PREFIX_RULE = "Use 1 to 27 letters (a-z) and digits (0-9) only: no spaces, dots, hyphens or accents."
+DOMAIN_CHECK_CACHE_SECONDS = 30
+TAKEN_MESSAGE_RESELLER = (
+    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it belongs to your "
+    'customer, tick "My customer is already using Office 365 service and he/she owns this domain" and follow '
+    "the authorization process; otherwise choose another domain and retry."
+)
+TAKEN_MESSAGE_DIRECT = (
+    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it is yours, tick "
+    '"I am already using Office 365 service and I own this domain" and follow the authorization process; '
+    "otherwise choose another domain and retry."
+)
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -49,10 +66,28 @@ def normalize_default_domain(raw: str | None) -> str:
     return value
 
 
-def normalize_mpn_id(raw: str | None) -> str:
-    value = (raw or "").strip()
-    if not value:
-        raise InvalidInput("Enter your MPN ID (Microsoft Partner ID), digits only.", field="mpn_id")
-    if not value.isascii() or not value.isdigit() or len(value) > 12:
-        raise InvalidInput("The MPN ID must contain digits only (for example 1234567).", field="mpn_id")
-    return value
+@dataclass(frozen=True)
+class DomainCheck:
+    domain_prefix: str
+    domain: str
+    available: bool
+    tenant_id: str | None
+    message: str
+
+
+def domain_prefix_check(*, domain_prefix: str, for_reseller: bool = True, fresh: bool = False) -> DomainCheck:
+    """Asks Microsoft whether `<prefix>.onmicrosoft.com` is free (Partner Center domain check or sign-in discovery)."""
+    prefix = normalize_domain_prefix(domain_prefix)
+    domain = initial_domain(prefix)
+    key = f"csp:domain-check:{settings.PARTNER_CENTER_MODE}:{prefix}"
+    answer = None if fresh else cache.get(key)
+    if answer is None:
+        availability = microsoft_call("check the domain", partner_center().domain_availability, prefix)
+        answer = (availability.available, availability.tenant_id)
+        cache.set(key, answer, DOMAIN_CHECK_CACHE_SECONDS)
+    available, tenant_id = answer
+    if available:
+        message = f"{domain} is available."
+    else:
+        message = (TAKEN_MESSAGE_RESELLER if for_reseller else TAKEN_MESSAGE_DIRECT).format(domain=domain)
+    return DomainCheck(prefix, domain, available, tenant_id, message)

@@ -1,21 +1,6 @@
-"""The storefront's one application error base, with codes the pages and the REST API share."""
+"""The Microsoft CSP rules' error codes, shared by the pages and the REST API (the base is `common.errors`)."""
 
-
-class StorefrontError(Exception):
-    """A rule the buyer broke or a service we depend on failed, said in the buyer's terms."""
-
-    code = "invalid"
-    status = 400
-
-    def __init__(self, message: str, *, field: str | None = None, fields: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.fields = fields or ({field: [message]} if field else {})
-
-
-class InvalidInput(StorefrontError):
-    code = "invalid"
+from common.errors import StorefrontError
 
 
 class DomainTaken(StorefrontError):
@@ -39,11 +24,6 @@ class BillingAddressRequired(StorefrontError):
 class PartnerCenterUnavailable(StorefrontError):
     code = "partner_center_unavailable"
     status = 503
-
-
-class NotAllowed(StorefrontError):
-    code = "forbidden"
-    status = 403
 
 
 class MpnNotYours(StorefrontError):

@@ -28,9 +28,13 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from billing.models import Order
+from common.errors import InvalidInput, NotAllowed
+from common.ids import is_guid
+from common.text import quoted
 from csp import signals, trust
 from csp.connection import partner_center
-from csp.errors import GdapRequestOpen, InvalidInput, NotAllowed
+from csp.errors import GdapRequestOpen
 from csp.models import (
     GDAP_OPEN_STATUSES,
     CloudServicesSettings,
@@ -38,7 +42,6 @@ from csp.models import (
     GdapRoleTemplate,
     TenantAuthorization,
 )
-from csp.notifications import quoted
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
 
@@ -51,7 +54,6 @@ APPROVAL_WINDOW = timedelta(days=90)
 DISPLAY_NAME_MAX = 50
 FOLLOW_INTERVAL = timedelta(minutes=5)
 FOLLOW_MAX_INTERVAL = timedelta(hours=6)
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Partner Center's page of one customer's admin relationships, where a partner requests its own GDAP.
 PARTNER_CENTER_CUSTOMER_GDAP_URL = (
     "https://partner.microsoft.com/dashboard/v2/customers/{tenant_id}/adminrelationships"
@@ -108,8 +110,6 @@ class CustomerTenant:
 
 def gdap_customer_tenants_for(organization_id: int | None) -> list[CustomerTenant]:
     """The tenants the organisation holds (`csp/trust.py`), named after the customer of its authorization or order."""
-    from billing.models import Order
-
     if not organization_id:
         return []
     held = {tenant_id.lower() for tenant_id in trust.tenants_held_by(organization_id=organization_id)}
@@ -158,14 +158,14 @@ def gdap_request_create(
     5. the row gets a unique display name before anything is sent, so every retry can find what it created.
     """
     tenant_id = (customer_tenant_id or "").strip().lower()
-    if not GUID.match(tenant_id):
+    if not is_guid(tenant_id):
         raise InvalidInput("Enter the customer's Microsoft tenant id (a GUID).", field="customer_tenant_id")
     if not trust.organization_holds_tenant(organization_id=organization_id, tenant_id=tenant_id):
         raise NotAllowed(TENANT_NOT_HELD, field="customer_tenant_id")
     template = gdap_role_templates().filter(pk=role_template_id).first()
     if template is None or not template.roles:
         raise InvalidInput("Choose one of the offered role templates.", field="role_template")
-    if not GUID.match(template.security_group_id.strip().lower()):
+    if not is_guid(template.security_group_id.strip()):
         raise InvalidInput(
             f"The role template {template.name} has no security group: set the distributor's security group "
             "id on it first, otherwise nobody would get the roles.",

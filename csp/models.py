@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from csp.singleton import SingletonModel
+from common.singleton import SingletonModel
 
 
 class CloudServicesSettings(SingletonModel):

@@ -8,10 +8,10 @@ authorization that changed, however many are pending:
 3. resolve each claimed row's initial domain to its tenant id once and keep it in `expected_tenant_id`;
 4. read the distributor's customers page by page into a set of tenant ids;
 5. for the matches only, confirm (an indirect reseller's relationship needs one more call) and verify
-   through `csp.services`;
+   through `csp.authorizations`;
 6. back the others off exponentially through `next_check_at` and release the claims.
 
-Status changes go through `csp.services`; this module only writes the scheduling fields.
+Status changes go through `csp.authorizations`; this module only writes the scheduling fields.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from csp import services
+from common.errors import StorefrontError
+from csp import authorizations
 from csp.connection import partner_center
-from csp.errors import StorefrontError
 from csp.models import AuthorizationTransition, CloudServicesSettings, TenantAuthorization
 from csp.partner_center.exceptions import PartnerCenterError
 
@@ -173,10 +173,10 @@ def authorization_confirm(
     """Confirms one authorization whose tenant is known and verifies it through the services.
 
     A tenant in the customer list needs only its reseller relationships (the reseller's, or for a direct link, that
-    no reseller holds it); otherwise `csp.services.relationship_check` asks Partner Center for the customer too.
+    no reseller holds it); otherwise `csp.authorizations.relationship_check` asks Partner Center for the customer too.
     """
     domain = authorization.default_domain or authorization.initial_domain
-    result = services.relationship_check(
+    result = authorizations.relationship_check(
         authorization, default_domain=domain, tenant_id=tenant_id, listed_as_customer=listed_as_customer
     )
     TenantAuthorization.objects.filter(pk=authorization.pk, status=Status.PENDING).update(
@@ -185,7 +185,7 @@ def authorization_confirm(
     if not result.exists:
         return False
     answer = f"Tenant {tenant_id} ({domain}): relationship found"
-    return services.tenant_authorization_mark_verified(
+    return authorizations.tenant_authorization_mark_verified(
         authorization=authorization, tenant_id=tenant_id, actor=actor, answer=f"{answer} ({actor} check)"
     )
 
@@ -258,7 +258,7 @@ def authorizations_poll_pass(
     report = PollReport()
     client = partner_center()
     calls_before = client.call_count
-    report.expired = services.tenant_authorizations_expire_due(now=now)
+    report.expired = authorizations.tenant_authorizations_expire_due(now=now)
     claimed = authorizations_claim(now=now, batch_size=batch_size, due_only=due_only)
     report.claimed = len(claimed)
     if not claimed:

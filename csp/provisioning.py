@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from billing.models import Order
 from billing.sealing import seal
-from csp import notifications, signals, trust
+from csp import signals, trust
 from csp.connection import partner_center
 from csp.models import TenantHolding
 from csp.partner_center.exceptions import PermanentPartnerCenterError, TransientPartnerCenterError
@@ -416,9 +416,8 @@ def order_provision(*, order_id: int) -> Order:
 
 
 def _order_finished(order_id: int) -> None:
-    """After commit: the buyer's email, and the announcement (event notifications keep one per order)."""
+    """After commit, announced once or more: the buyer's email and event notifications each keep one per order."""
     signals.announce(signals.order_finished, sender=Order, order_id=order_id)
-    notifications.order_finished(order_id=order_id)
 
 
 def order_retry_scheduled(*, order_id: int, error: Exception, delay_seconds: float) -> None:

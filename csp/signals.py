@@ -1,4 +1,5 @@
-"""What csp tells the floors above, so that csp never writes (or imports) storefront code itself.
+"""What csp announces: to the floors above, so that csp never writes (or imports) storefront code itself, and
+within csp where the lower module must not import the upper one.
 
 The storefront listens: it remembers a verified tenant on the end-customer, and its event notifications
 (storefront/events/) tell the reseller's own systems.
@@ -24,6 +25,10 @@ order_finished = Signal()
 
 # A GDAP relationship became active (inside the transaction that records it); kwargs: gdap_request_id.
 gdap_active = Signal()
+
+
+# Microsoft refused a working App+User sign-in (csp/connect.py marks the connection broken); kwargs: reason.
+partner_center_sign_in_refused = Signal()
 
 
 def announce(signal: Signal, *, sender: type | None, **kwargs) -> None:

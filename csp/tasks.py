@@ -50,17 +50,17 @@ def orders_follow_fulfilment() -> int:
 @shared_task
 def network_refresh() -> int:
     """Keeps the reseller network cache fresh so the MPN check needs no call to Microsoft."""
-    from csp import services
+    from csp import mpn_ids
 
-    return services.network_refresh()
+    return mpn_ids.network_refresh()
 
 
 @shared_task
 def authorizations_expire() -> int:
     """Expires pending authorizations older than the configured number of days."""
-    from csp import services
+    from csp import authorizations
 
-    return services.tenant_authorizations_expire_due()
+    return authorizations.tenant_authorizations_expire_due()
 
 
 @shared_task

@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import connection
 
-from csp import domains
-from csp.errors import EndCustomerMismatch, InvalidInput, MpnNotYours
+from common.errors import InvalidInput
+from csp.errors import EndCustomerMismatch, MpnNotYours
 from csp.models import CloudServicesSettings, ResellerMpnId, TenantAuthorization, TenantHolding
+from csp.mpn_ids import MpnCheck, mpn_id_check, normalize_mpn_id
 
 MPN_NOT_YOURS_MESSAGE = "This MPN ID is not one of your organisation's. Ask the distributor to add it."
 DIRECT_HAS_NO_MPN_MESSAGE = "Direct customers order without an MPN ID: leave it out."
@@ -36,7 +37,7 @@ def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
 
 def mpn_id_owned_require(*, organization_id: int, mpn_id: str) -> str:
     """The normalised MPN ID when it is one of the organisation's; otherwise the buyer is told at the field."""
-    value = domains.normalize_mpn_id(mpn_id)
+    value = normalize_mpn_id(mpn_id)
     if not mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
         raise MpnNotYours(MPN_NOT_YOURS_MESSAGE, field="mpn_id")
     return value
@@ -55,7 +56,7 @@ def buyer_mpn_id(*, organization_id: int, mpn_id: str | None) -> str | None:
 
 def mpn_id_attach(*, organization_id: int, mpn_id: str) -> bool:
     """Records an MPN ID as the organisation's unless another organisation holds it; returns whether it is theirs."""
-    value = domains.normalize_mpn_id(mpn_id)
+    value = normalize_mpn_id(mpn_id)
     holder, _ = ResellerMpnId.objects.get_or_create(
         mpn_id=value, defaults={"organization_id": organization_id}
     )
@@ -204,3 +205,12 @@ def order_trust_problem(*, order) -> str | None:
     ):
         return "The ordering organisation does not hold this Microsoft tenant."
     return None
+
+
+def buyer_mpn_id_check(*, organization_id: int, mpn_id: str, fresh: bool = False) -> MpnCheck:
+    """The on-blur check of a buyer's MPN ID: another organisation's ID is refused before the network is asked,
+    and nothing about it is revealed."""
+    value = normalize_mpn_id(mpn_id)
+    if not mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
+        return MpnCheck(value, False, "", "", MPN_NOT_YOURS_MESSAGE, owned=False)
+    return mpn_id_check(mpn_id=value, fresh=fresh)

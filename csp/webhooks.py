@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.ids import GUID
 from csp.connection import partner_center
 from csp.models import AuthorizationTransition, GdapRequest, WebhookDelivery
 from csp.partner_center.exceptions import PartnerCenterError
@@ -35,7 +35,6 @@ KEPT_HEADERS = (
 )
 MAX_BODY_KEPT = 20_000
 REJECTED_BODY_KEPT = 2_000  # enough to see what a forger tried; a flood of them stays small
-GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 def _storable(text: str) -> str:

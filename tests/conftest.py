@@ -62,7 +62,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_settings_rows():
     """Settings rows are kept briefly in process memory; each test starts from what its database holds."""
-    from csp.singleton import forget_loaded_settings
+    from common.singleton import forget_loaded_settings
 
     forget_loaded_settings()
     yield

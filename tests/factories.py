@@ -142,7 +142,7 @@ class TenantAuthorizationFactory(DjangoModelFactory):
 
     @factory.post_generation
     def holding(obj, create, extracted, **kwargs):
-        """A verified authorization means its organisation holds the tenant (as `csp.services` records it)."""
+        """A verified authorization means its organisation holds the tenant (as `csp.authorizations` records it)."""
         if create and obj.status == TenantAuthorization.Status.VERIFIED and obj.customer_tenant_id:
             TenantHolding.objects.get_or_create(
                 tenant_id=obj.customer_tenant_id.lower(),

@@ -25,7 +25,7 @@ from cryptography import x509
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from csp.domains import PREFIX_PATTERN
+from common.ids import GUID
 
 from .auth import TokenCacheStore, TokenProvider, token_provider_for
 from .exceptions import (
@@ -36,6 +36,7 @@ from .exceptions import (
 )
 from .schemas import (
     ADMIN_PORTAL_URL,
+    PREFIX_PATTERN,
     Address,
     AddressValidation,
     AgreementContact,
@@ -82,7 +83,6 @@ GLOBAL_ADMINISTRATOR_ROLE_ID = "62e90394-69f5-4237-9190-012177145e10"
 MAX_PAGES = 1000
 MAX_CACHED_CERTIFICATES = 32
 MAX_CERTIFICATE_BYTES = 64 * 1024
-GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 UNKNOWN_TENANT_CODES = {90002, 900023}
 # Microsoft's 400 codes that mean "not signed" (verify-indirect-reseller-mpa-status), in an admin's words.
 AGREEMENT_NOT_SIGNED_MESSAGES = {
@@ -821,7 +821,7 @@ class PartnerCenterClient:
                     return None
                 raise self._error_from_response(response, "tenant_id_for_domain")
             for key in ("issuer", "token_endpoint"):
-                match = GUID_RE.search(_optional_text(body, key) or "")
+                match = GUID.search(_optional_text(body, key) or "")
                 if match:
                     return match.group(0).lower()
             raise _BadPayload("no tenant id in the openid configuration")

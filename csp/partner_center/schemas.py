@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,11 @@ GRAPH_URL = "https://graph.microsoft.com"
 ADMIN_PORTAL_URL = "https://admin.microsoft.com"
 
 Mode = Literal["sandbox", "live"]
+
+# Microsoft's rule for the prefix of a new tenant's `<prefix>.onmicrosoft.com` (the client refuses others before
+# any call; `csp/domains.py` says the same rule in the buyer's terms).
+MAX_PREFIX_LENGTH = 27
+PREFIX_PATTERN = re.compile(r"^[a-z0-9]{1,27}$")
 
 
 @dataclass(frozen=True, kw_only=True)

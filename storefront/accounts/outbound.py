@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from csp import notifications
-from csp.errors import StorefrontError
+from common.errors import StorefrontError
+from storefront.checkout import emails
 
 from .models import SentEmail, User
 
@@ -65,8 +65,8 @@ def authorization_link_email(*, user: User, authorization_id: int, to: str) -> S
             sent_by=user,
             organization_id=user.organization_id,
             recipient=recipient,
-            subject=notifications.authorization_link_subject(authorization_id=authorization_id)[:255],
+            subject=emails.authorization_link_subject(authorization_id=authorization_id)[:255],
             authorization_id=authorization_id,
         )
-    notifications.authorization_link_send(authorization_id=authorization_id, to=recipient)
+    emails.authorization_link_send(authorization_id=authorization_id, to=recipient)
     return record

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Order, OrderLine
+from common.ids import GUID_PATTERN
 from csp.models import GdapRequest, GdapRoleTemplate, TenantAuthorization
 from storefront.catalog.models import Product
 from storefront.catalog.pricing import monthly_equivalent
@@ -28,7 +29,7 @@ MPN_ID_PATTERN = r"^[0-9]{1,12}$"
 MPN_ID_RULE = "The MPN ID must contain digits only (for example 1234567)."
 DOMAIN_PATTERN = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 DOMAIN_RULE = "Enter a domain name such as contoso.com or contoso.onmicrosoft.com, without https:// or an email address."
-TENANT_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+TENANT_ID_PATTERN = f"^{GUID_PATTERN}$"
 TENANT_ID_RULE = "A Microsoft tenant id is a GUID, such as 33333333-3333-4333-8333-000000000001."
 NOT_BLANK_PATTERN = r"\S"  # unanchored: at least one character that is not a space
 

@@ -17,10 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView as BaseAPIView
 
 from billing import selectors as billing_selectors
-from csp import connect, domains, gdap
+from common.errors import InvalidInput
+from csp import authorizations, connect, domains, gdap, trust
 from csp import selectors as csp_selectors
-from csp import services as csp_services
-from csp.errors import InvalidInput
 from storefront.accounts.tokens import api_token_create, api_token_revoke, api_tokens_active
 from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
@@ -326,9 +325,7 @@ class DomainCheckView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     )
     def get(self, request, prefix: str):
         _strict_domain_prefix(prefix)
-        check = csp_services.domain_prefix_check(
-            domain_prefix=prefix, for_reseller=self.organization.is_reseller
-        )
+        check = domains.domain_prefix_check(domain_prefix=prefix, for_reseller=self.organization.is_reseller)
         return Response(s.DomainCheckSerializer(check).data)
 
 
@@ -366,7 +363,7 @@ class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     )
     def post(self, request):
         data = _valid(s.MpnValidationInputSerializer, request.data)
-        check = csp_services.buyer_mpn_id_check(organization_id=self.organization.pk, mpn_id=data["mpn_id"])
+        check = trust.buyer_mpn_id_check(organization_id=self.organization.pk, mpn_id=data["mpn_id"])
         return Response(s.MpnValidationSerializer(check).data)
 
 
@@ -411,7 +408,7 @@ class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             raise InvalidInput(
                 "Direct customers order for themselves: omit end_customer.", field="end_customer"
             )
-        authorization = csp_services.tenant_authorization_request(
+        authorization = authorizations.tenant_authorization_request(
             organization_id=organization.pk,
             user_id=request.user.pk,
             domain_prefix=data["domain_prefix"],
@@ -465,7 +462,7 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             organization_id=self.organization.pk, authorization_id=authorization_id
         )
         data = _valid(s.VerifyInputSerializer, request.data)
-        result = csp_services.tenant_authorization_verify(
+        result = authorizations.tenant_authorization_verify(
             authorization_id=authorization.pk,
             default_domain=data.get("default_domain") or authorization.initial_domain,
             user_id=request.user.pk,

@@ -3,7 +3,7 @@ distributor controls (segment margins, product and SKU overrides, price profiles
 
 from django.contrib import admin
 
-from csp.admin import SingletonModelAdmin
+from common.admin import SingletonModelAdmin
 
 from .models import (
     BuyerTerms,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from csp.singleton import SingletonModel
+from common.singleton import SingletonModel
 
 MONTHS_IN_TERM = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 PERCENT = [MinValueValidator(Decimal("-50")), MaxValueValidator(Decimal("500"))]

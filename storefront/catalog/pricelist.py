@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from csp.connection import partner_center
 from csp.partner_center.client import PartnerCenterClient
 from csp.partner_center.exceptions import PartnerCenterError
 from storefront.catalog.models import CatalogSettings, OfferPrice, PriceListImport, Product, Segment
@@ -399,8 +400,6 @@ def price_list_import(
 ) -> PriceListImport:
     """Download one market's price list from Microsoft and apply it; a failure is recorded, then raised."""
     if client is None:
-        from csp.connection import partner_center
-
         client = partner_center()
     try:
         data = client.price_sheet(market, timeline=timeline)
@@ -471,8 +470,6 @@ def offer_matrix_apply(*, data: bytes) -> int:
 def offer_matrix_import(*, month: str | None = None, client: PartnerCenterClient | None = None) -> int:
     """Download this month's offer matrix and apply it."""
     if client is None:
-        from csp.connection import partner_center
-
         client = partner_center()
     month = month or timezone.now().strftime("%Y%m")
     return offer_matrix_apply(data=client.offer_matrix(month))

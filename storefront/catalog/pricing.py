@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
-from csp.singleton import ShortLivedRows
+from common.singleton import ShortLivedRows
 from storefront.catalog.models import (
     BuyerTerms,
     CatalogSettings,

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from csp.errors import StorefrontError
+from common.errors import StorefrontError
 from storefront.catalog.models import Product, Segment
 from storefront.catalog.pricing import organization_pricing_for_display
 from storefront.catalog.selectors import CatalogFilters, catalog_families, catalog_page

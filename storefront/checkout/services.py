@@ -14,18 +14,17 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from billing.models import Order, OrderLine
-from csp import domains, trust
-from csp import services as csp_services
+from billing.validators import validate_person_name, validate_phone
+from common.errors import InvalidInput, StorefrontError
+from common.singleton import ShortLivedRows
+from csp import authorizations, domains, mpn_ids, trust
 from csp.errors import (
     AuthorizationNotVerified,
     BillingAddressRequired,
     DomainTaken,
-    InvalidInput,
-    StorefrontError,
     TenantHeldByAnotherOrganization,
 )
 from csp.models import TenantAuthorization
-from csp.singleton import ShortLivedRows
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.catalog.pricing import (
@@ -364,15 +363,13 @@ def _checked_prefix(draft: CheckoutDraft, result: ServiceDetails, *, fresh: bool
     return prefix
 
 
-def _checked_mpn(
-    draft: CheckoutDraft, result: ServiceDetails, *, fresh: bool
-) -> csp_services.MpnCheck | None:
+def _checked_mpn(draft: CheckoutDraft, result: ServiceDetails, *, fresh: bool) -> mpn_ids.MpnCheck | None:
     """The reseller's MPN ID: its own (trust boundary) and in the network; direct customers have none."""
     result.mpn_ok = not draft.organization.is_reseller
     if result.mpn_ok:
         return None
     try:
-        mpn = csp_services.buyer_mpn_id_check(
+        mpn = trust.buyer_mpn_id_check(
             organization_id=draft.organization_id, mpn_id=draft.mpn_id, fresh=fresh
         )
     except StorefrontError as error:
@@ -391,12 +388,12 @@ def _draft_authorization(
     draft: CheckoutDraft,
     result: ServiceDetails,
     prefix: str,
-    mpn: csp_services.MpnCheck | None,
+    mpn: mpn_ids.MpnCheck | None,
     *,
     request: bool,
 ) -> TenantAuthorization | None:
     """The authorization for the draft's prefix and MPN ID: the one it already has, else (when `request`) a new
-    or reused one from `csp.services`. Checkout waits until it is verified."""
+    or reused one from `csp.authorizations`. Checkout waits until it is verified."""
     is_reseller = draft.organization.is_reseller
     authorization = draft.authorization
     if not (
@@ -408,7 +405,7 @@ def _draft_authorization(
         authorization = None
         if request and result.mpn_ok:
             try:
-                authorization = csp_services.tenant_authorization_request(
+                authorization = authorizations.tenant_authorization_request(
                     organization_id=draft.organization_id,
                     user_id=draft.user_id,
                     domain_prefix=prefix,
@@ -427,14 +424,14 @@ def _draft_authorization(
             else "The authorization link could not be created yet."
         )
     elif authorization is not None and not authorization.is_verified:
-        result.errors["existing_tenant"] = csp_services.NOT_YET_MESSAGE + " Verify the authorization first."
+        result.errors["existing_tenant"] = authorizations.NOT_YET_MESSAGE + " Verify the authorization first."
     return authorization
 
 
 def _check_availability(draft: CheckoutDraft, result: ServiceDetails, prefix: str, *, fresh: bool) -> None:
     """A new tenant: the prefix must be free at Microsoft."""
     try:
-        check = csp_services.domain_prefix_check(
+        check = domains.domain_prefix_check(
             domain_prefix=prefix, for_reseller=draft.organization.is_reseller, fresh=fresh
         )
     except StorefrontError as error:
@@ -491,8 +488,6 @@ def _fingerprint(payload: dict[str, Any]) -> str:
 def _validate_agreement(agreement: AgreementAcceptance) -> None:
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
-
-    from billing.validators import validate_person_name, validate_phone
 
     if not agreement.accepted:
         raise InvalidInput(
@@ -568,7 +563,7 @@ def order_submit(
     customer_require_billing_address(organization=organization, end_customer=end_customer)
     owned_mpn = trust.buyer_mpn_id(organization_id=organization.pk, mpn_id=mpn_id)
     _validate_agreement(agreement)
-    mpn = csp_services.mpn_id_require(mpn_id=owned_mpn) if owned_mpn else None
+    mpn = mpn_ids.mpn_id_require(mpn_id=owned_mpn) if owned_mpn else None
 
     authorization = None
     prefix = ""
@@ -580,7 +575,7 @@ def order_submit(
         )
         if not authorization.is_verified:
             raise AuthorizationNotVerified(
-                csp_services.NOT_YET_MESSAGE + " Verify the authorization before placing the order.",
+                authorizations.NOT_YET_MESSAGE + " Verify the authorization before placing the order.",
                 field="authorization",
             )
         if mpn and authorization.reseller_mpn_id != mpn.mpn_id:
@@ -599,7 +594,7 @@ def order_submit(
         prefix = authorization.domain_prefix
     else:
         prefix = domains.normalize_domain_prefix(domain_prefix)
-        check = csp_services.domain_prefix_check(
+        check = domains.domain_prefix_check(
             domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=True
         )
         if not check.available:

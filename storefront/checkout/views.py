@@ -1,4 +1,4 @@
-"""Thin views of the checkout wizard; the rules live in storefront.checkout.services and csp.services."""
+"""Thin views of the checkout wizard; the rules live in storefront.checkout.services and in csp."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csp import connect, polling
-from csp import services as csp_services
-from csp.errors import StorefrontError
+from common.errors import StorefrontError
+from csp import authorizations, connect, polling
 from csp.models import TenantAuthorization
 from storefront.accounts.outbound import authorization_link_email
 from storefront.checkout import services, steps
@@ -263,7 +262,7 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
     authorization = _authorization_for(request, authorization_id)
     default_domain = request.POST.get("default_domain", "")
     try:
-        outcome = csp_services.tenant_authorization_verify(
+        outcome = authorizations.tenant_authorization_verify(
             authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
         )
         verify = {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
@@ -298,7 +297,9 @@ def authorization_sign_in(request: HttpRequest, authorization_id: int) -> HttpRe
     authorization = _authorization_for(request, authorization_id)
     redirect_uri = request.build_absolute_uri(reverse("checkout:authorization_signed_in"))
     try:
-        flow = csp_services.tenant_sign_in_start(authorization_id=authorization.pk, redirect_uri=redirect_uri)
+        flow = authorizations.tenant_sign_in_start(
+            authorization_id=authorization.pk, redirect_uri=redirect_uri
+        )
     except StorefrontError as error:
         messages.error(request, error.message)
         return redirect("checkout:service_details")
@@ -318,7 +319,7 @@ def authorization_signed_in(request: HttpRequest) -> HttpResponse:
         return redirect("checkout:service_details")
     authorization = _authorization_for(request, pending["authorization_id"])
     try:
-        outcome = csp_services.tenant_sign_in_finish(
+        outcome = authorizations.tenant_sign_in_finish(
             authorization_id=authorization.pk,
             flow=pending["flow"],
             response=request.GET.dict(),

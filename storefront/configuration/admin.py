@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from csp.admin import SingletonModelAdmin
+from common.admin import SingletonModelAdmin
 
 from .models import StorefrontConfiguration
 

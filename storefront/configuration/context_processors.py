@@ -2,6 +2,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from csp.selectors import distributor_name
+
 URL_NAMES = {
     "catalog": "catalog",
     "cart": "checkout:cart",
@@ -59,8 +61,6 @@ def urls() -> _Urls:
 
 def storefront(request: HttpRequest) -> dict:
     """Names every page shows: the distributor's, and what kind of buyer is signed in; `urls` for the header."""
-    from csp.selectors import distributor_name
-
     user = getattr(request, "user", None)
     return {
         "distributor_name": distributor_name(),

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from csp.singleton import SingletonModel
+from common.singleton import SingletonModel
 
 
 class StorefrontConfiguration(SingletonModel):

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from csp import services as csp_services
-from csp.errors import InvalidInput
+from common.errors import InvalidInput
+from csp import addresses
 from storefront.accounts.models import Organization
 from storefront.checkout.services import billing_address_required
 from storefront.customers.forms import ADDRESS_REQUIRED, BillingProfileForm, EndCustomerForm
@@ -17,7 +17,7 @@ def billing_profile_form_confirm(form: BillingProfileForm) -> bool:
     data = form.cleaned_data
     if not all(data.get(name) for name in ADDRESS_REQUIRED):
         return True
-    problem = csp_services.billing_address_problem(
+    problem = addresses.billing_address_problem(
         address={name: str(data.get(name) or "") for name in (*ADDRESS_REQUIRED, "address_line2", "state")}
     )
     if problem:

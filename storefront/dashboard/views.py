@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.selectors import orders_for
-from csp import services as csp_services
-from csp.errors import StorefrontError
+from common.errors import StorefrontError
+from csp import authorizations
 from csp.selectors import tenant_authorization_get, tenant_authorizations_for
 from storefront.accounts.outbound import authorization_link_email
 from storefront.checkout.models import CheckoutDraft
@@ -43,7 +43,7 @@ def authorization_check_now(request: HttpRequest, authorization_id: int) -> Http
         organization_id=request.user.organization_id, authorization_id=authorization_id
     )
     try:
-        result = csp_services.tenant_authorization_check_now(
+        result = authorizations.tenant_authorization_check_now(
             authorization_id=authorization.pk, actor="user", user_id=request.user.pk
         )
     except StorefrontError as error:

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from csp.errors import InvalidInput, StorefrontError
+from common.errors import InvalidInput, StorefrontError
 from storefront.events import network
 from storefront.events.models import (
     TEST_EVENT_TYPE,

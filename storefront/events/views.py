@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from csp.errors import StorefrontError
+from common.errors import StorefrontError
 from storefront.events import selectors, services
 from storefront.events.forms import EventEndpointForm
 

@@ -141,7 +141,7 @@ def test_check_now_action_asks_the_service_about_pending_authorizations_only(
             status=TenantAuthorization.Status.VERIFIED
         )
 
-    monkeypatch.setattr("csp.services.tenant_authorization_check_now", fake_check_now)
+    monkeypatch.setattr("csp.admin.authorizations.tenant_authorization_check_now", fake_check_now)
     response = admin_client.post(
         reverse("admin:csp_tenantauthorization_changelist"),
         {"action": "check_now", "_selected_action": [pending.pk, verified.pk]},
@@ -164,7 +164,7 @@ def test_check_now_reports_partner_center_trouble_in_words(admin_client, monkeyp
             "Microsoft Partner Center is not answering; try again in a few minutes."
         )
 
-    monkeypatch.setattr("csp.services.tenant_authorization_check_now", unavailable)
+    monkeypatch.setattr("csp.admin.authorizations.tenant_authorization_check_now", unavailable)
     response = admin_client.post(
         reverse("admin:csp_tenantauthorization_changelist"),
         {"action": "check_now", "_selected_action": [pending.pk]},

@@ -3,7 +3,7 @@
 import pytest
 
 from csp.models import AuthorizationTransition, TenantAuthorization
-from csp.services import MPN_OUTSIDE_NETWORK_MESSAGE
+from csp.mpn_ids import MPN_OUTSIDE_NETWORK_MESSAGE
 from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import EndCustomerFactory, ResellerMpnIdFactory, TenantAuthorizationFactory
 from tests.pc_sandbox import accept_invitation

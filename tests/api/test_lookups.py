@@ -2,7 +2,7 @@
 
 import pytest
 
-from csp.services import MPN_OUTSIDE_NETWORK_MESSAGE
+from csp.mpn_ids import MPN_OUTSIDE_NETWORK_MESSAGE
 from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import ResellerMpnIdFactory
 from tests.sandbox_ids import FABRIKAM_MPN, NO_AGREEMENT_MPN, OUTSIDE_MPN

@@ -177,7 +177,7 @@ def _queries(client, path: str) -> int:
 @pytest.fixture
 def settings_read_every_time(monkeypatch):
     """One-row settings are kept a few seconds in memory; read them every time so counts do not depend on speed."""
-    monkeypatch.setattr("csp.singleton.COPY_SECONDS", 0)
+    monkeypatch.setattr("common.singleton.COPY_SECONDS", 0)
     monkeypatch.setattr("storefront.catalog.pricing._displayed_pricing.seconds", 0)
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Order
-from csp import services
+from csp import authorizations
 from csp.models import TenantAuthorization
 from storefront.checkout.models import CheckoutDraft
 from tests.checkout.conftest import ADDRESS_FIELDS, NEW_CUSTOMER, accept_invitation, sandbox_state
@@ -273,7 +273,7 @@ def test_new_tenant_order_creates_the_customer_with_billing_address_and_associat
 def test_outsider_gets_404_for_anothers_authorization_and_order(
     client, owner, outsider, owner_draft, sandbox
 ):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     client.force_login(outsider)
@@ -308,7 +308,7 @@ def test_htmx_check_answers_with_the_regions_and_keeps_what_was_typed(client, ow
 
 
 def test_emailing_the_link_to_the_administrator(client, owner, owner_draft, sandbox, mailoutbox):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     client.force_login(owner)

@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Order
-from csp import notifications, provisioning
+from csp import provisioning
 from csp.connection import partner_center
 from csp.partner_center.schemas import PartnerOrder
 from csp.tasks import order_place
+from storefront.checkout import emails
 from tests.checkout.conftest import submit_new_tenant_order
 from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
 
@@ -160,7 +161,7 @@ def test_the_buyer_is_told_once_whoever_finishes_the_order(
     assert order.status == Order.Status.COMPLETED
     assert mailoutbox == []  # the worker's on-commit notification did not run in this test
     for _ in range(3):  # the task, a redelivery and the fulfilment pass all finishing it
-        notifications.order_finished(order_id=order.pk)
+        emails.order_finished(sender=Order, order_id=order.pk)
     assert len(mailoutbox) == 1 and mailoutbox[0].subject == f"Order {order.number} is complete"
 
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from csp import services
+from common.errors import InvalidInput
+from csp import authorizations, domains, mpn_ids
 from csp.connection import partner_center
-from csp.errors import InvalidInput, MpnNotInNetwork
+from csp.errors import MpnNotInNetwork
 from csp.models import AuthorizationTransition, TenantAuthorization
 from tests.checkout.conftest import accept_invitation
 from tests.factories import ResellerMpnIdFactory
@@ -30,19 +31,19 @@ EXACT_WARNING = (
 @pytest.mark.parametrize("raw", ["", "with space", "dot.ted", "hy-phen", "ünïcode", "a" * 28, "<script>"])
 def test_malformed_domain_prefix_says_what_is_allowed(raw):
     with pytest.raises(InvalidInput) as error:
-        services.domain_prefix_check(domain_prefix=raw)
+        domains.domain_prefix_check(domain_prefix=raw)
     assert "letters (a-z) and digits (0-9)" in error.value.message
 
 
 def test_domain_prefix_is_lowercased_and_a_free_one_is_available(sandbox):
-    check = services.domain_prefix_check(domain_prefix="  NewCo2026 ")
+    check = domains.domain_prefix_check(domain_prefix="  NewCo2026 ")
     assert check.domain == "newco2026.onmicrosoft.com"
     assert check.available
     assert check.message == "newco2026.onmicrosoft.com is available."
 
 
 def test_taken_prefix_tells_reseller_it_is_registered_by_another_tenant(sandbox):
-    check = services.domain_prefix_check(domain_prefix="contoso", for_reseller=True)
+    check = domains.domain_prefix_check(domain_prefix="contoso", for_reseller=True)
     assert not check.available
     assert "already registered in Microsoft Portal by another tenant" in check.message
     assert "My customer is already using Office 365 service and he/she owns this domain" in check.message
@@ -50,7 +51,7 @@ def test_taken_prefix_tells_reseller_it_is_registered_by_another_tenant(sandbox)
 
 
 def test_taken_prefix_uses_the_direct_customer_wording(sandbox):
-    check = services.domain_prefix_check(domain_prefix="contoso", for_reseller=False)
+    check = domains.domain_prefix_check(domain_prefix="contoso", for_reseller=False)
     assert "I am already using Office 365 service and I own this domain" in check.message
 
 
@@ -66,45 +67,45 @@ def test_prefix_known_only_to_sign_in_discovery_counts_as_taken(sandbox, setting
             f"{sandbox.url}/hidden.onmicrosoft.com/.well-known/openid-configuration",
             json={"issuer": f"https://sts.windows.net/{CONTOSO_TENANT}/", "token_endpoint": "x"},
         )
-        check = services.domain_prefix_check(domain_prefix="hidden")
+        check = domains.domain_prefix_check(domain_prefix="hidden")
     assert not check.available
     assert check.tenant_id == CONTOSO_TENANT
 
 
 def test_mpn_outside_the_network_gets_the_exact_yellow_warning(sandbox):
-    check = services.mpn_id_check(mpn_id=OUTSIDE_MPN)
+    check = mpn_ids.mpn_id_check(mpn_id=OUTSIDE_MPN)
     assert not check.valid
     assert check.message == EXACT_WARNING
 
 
 def test_mpn_in_network_without_signed_agreement_is_refused(sandbox):
-    assert not services.mpn_id_check(mpn_id=NO_AGREEMENT_MPN).valid
+    assert not mpn_ids.mpn_id_check(mpn_id=NO_AGREEMENT_MPN).valid
 
 
 def test_mpn_in_network_is_valid_and_names_the_reseller(sandbox):
-    check = services.mpn_id_check(mpn_id=FABRIKAM_MPN)
+    check = mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)
     assert check.valid
     assert check.reseller_name == "Fabrikam IT Services"
     assert check.reseller_tenant_id == FABRIKAM_TENANT
 
 
 def test_mpn_check_on_a_warm_cache_makes_no_partner_center_call(sandbox):
-    services.mpn_id_check(mpn_id=FABRIKAM_MPN)
+    mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)
     before = partner_center().call_count
-    services.mpn_id_check(mpn_id=FABRIKAM_MPN)
+    mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)
     assert partner_center().call_count == before
 
 
 @pytest.mark.parametrize("raw", ["12a4567", "", " ", "١٢٣", FABRIKAM_MPN * 3])
 def test_mpn_id_must_be_digits(raw):
     with pytest.raises(InvalidInput):
-        services.mpn_id_check(mpn_id=raw)
+        mpn_ids.mpn_id_check(mpn_id=raw)
 
 
 def test_authorization_request_needs_an_mpn_in_the_network(sandbox, owner):
     ResellerMpnIdFactory(organization=owner.organization, mpn_id=OUTSIDE_MPN)
     with pytest.raises(MpnNotInNetwork) as error:
-        services.tenant_authorization_request(
+        authorizations.tenant_authorization_request(
             organization_id=owner.organization_id,
             user_id=owner.pk,
             domain_prefix="contoso",
@@ -114,7 +115,7 @@ def test_authorization_request_needs_an_mpn_in_the_network(sandbox, owner):
 
 
 def test_reseller_authorization_carries_the_indirect_link_and_is_reused(sandbox, owner):
-    first = services.tenant_authorization_request(
+    first = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     assert first.kind == TenantAuthorization.Kind.INDIRECT_RESELLER
@@ -125,7 +126,7 @@ def test_reseller_authorization_carries_the_indirect_link_and_is_reused(sandbox,
     assert "indirectCSPId=d1570b00-0000-4000-8000-000000000001" in first.authorization_link
     assert first.expected_tenant_id == CONTOSO_TENANT
     assert first.default_domain == "contoso.onmicrosoft.com"
-    again = services.tenant_authorization_request(
+    again = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     assert again.pk == first.pk
@@ -133,7 +134,7 @@ def test_reseller_authorization_carries_the_indirect_link_and_is_reused(sandbox,
 
 
 def test_direct_authorization_link_makes_the_distributor_the_csp(sandbox, direct_user):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=direct_user.organization_id, user_id=direct_user.pk, domain_prefix="woodgrove"
     )
     assert authorization.kind == TenantAuthorization.Kind.DIRECT
@@ -142,10 +143,10 @@ def test_direct_authorization_link_makes_the_distributor_the_csp(sandbox, direct
 
 
 def test_verify_before_acceptance_says_not_completed_yet(sandbox, owner):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
-    result = services.tenant_authorization_verify(
+    result = authorizations.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="contoso.com"
     )
     assert not result.verified
@@ -156,7 +157,7 @@ def test_verify_before_acceptance_says_not_completed_yet(sandbox, owner):
 
 
 def test_verify_with_custom_default_domain_after_acceptance_verifies(sandbox, owner, contoso):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id,
         user_id=owner.pk,
         domain_prefix="contoso",
@@ -164,7 +165,7 @@ def test_verify_with_custom_default_domain_after_acceptance_verifies(sandbox, ow
         end_customer_id=contoso.pk,
     )
     accept_invitation(sandbox, domain="contoso.com")
-    result = services.tenant_authorization_verify(
+    result = authorizations.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="Contoso.com", user_id=owner.pk
     )
     assert result.verified
@@ -179,11 +180,11 @@ def test_verify_with_custom_default_domain_after_acceptance_verifies(sandbox, ow
 
 
 def test_customer_of_the_distributor_without_this_reseller_is_not_verified(sandbox, owner):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     accept_invitation(sandbox, domain="contoso.com", reseller_tenant_id=ADATUM_TENANT)
-    result = services.tenant_authorization_verify(
+    result = authorizations.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="contoso.com"
     )
     assert not result.verified
@@ -192,11 +193,11 @@ def test_customer_of_the_distributor_without_this_reseller_is_not_verified(sandb
 
 
 def test_default_domain_of_another_tenant_is_refused(sandbox, owner):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     accept_invitation(sandbox, domain="alpineskihouse.com")
-    result = services.tenant_authorization_verify(
+    result = authorizations.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="alpineskihouse.com"
     )
     assert not result.verified
@@ -204,10 +205,10 @@ def test_default_domain_of_another_tenant_is_refused(sandbox, owner):
 
 
 def test_verify_with_an_unknown_domain_explains_the_spelling(sandbox, owner):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
-    result = services.tenant_authorization_verify(
+    result = authorizations.tenant_authorization_verify(
         authorization_id=authorization.pk, default_domain="nobody.example"
     )
     assert not result.verified
@@ -216,11 +217,11 @@ def test_verify_with_an_unknown_domain_explains_the_spelling(sandbox, owner):
 
 @pytest.mark.parametrize("bad", ["", "https://contoso.com", "admin@contoso.com", "contoso", "x" * 300])
 def test_verify_rejects_what_is_not_a_domain(sandbox, owner, bad):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     with pytest.raises(InvalidInput):
-        services.tenant_authorization_verify(authorization_id=authorization.pk, default_domain=bad)
+        authorizations.tenant_authorization_verify(authorization_id=authorization.pk, default_domain=bad)
 
 
 def test_expired_authorization_cannot_be_verified_and_records_the_transition(sandbox, owner):
@@ -228,14 +229,16 @@ def test_expired_authorization_cannot_be_verified_and_records_the_transition(san
 
     from django.utils import timezone
 
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
     TenantAuthorization.objects.filter(pk=authorization.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     with pytest.raises(InvalidInput) as error:
-        services.tenant_authorization_verify(authorization_id=authorization.pk, default_domain="contoso.com")
+        authorizations.tenant_authorization_verify(
+            authorization_id=authorization.pk, default_domain="contoso.com"
+        )
     assert "expired" in error.value.message
     assert (
         AuthorizationTransition.objects.filter(authorization=authorization, to_status="expired").count() == 1
@@ -243,24 +246,24 @@ def test_expired_authorization_cannot_be_verified_and_records_the_transition(san
 
 
 def test_guarded_transition_refuses_leaving_a_final_state(sandbox, owner):
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id=FABRIKAM_MPN
     )
-    assert services.tenant_authorization_cancel(authorization_id=authorization.pk, user_id=owner.pk)
+    assert authorizations.tenant_authorization_cancel(authorization_id=authorization.pk, user_id=owner.pk)
     authorization.refresh_from_db()
     with pytest.raises(InvalidInput):
-        services.tenant_authorization_expire(authorization=authorization)
+        authorizations.tenant_authorization_expire(authorization=authorization)
 
 
 def test_cold_mpn_check_asks_the_network_pages_and_one_agreement(sandbox):
     before = partner_center().call_count
-    assert services.mpn_id_check(mpn_id=FABRIKAM_MPN).valid
+    assert mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN).valid
     assert partner_center().call_count - before == 2 + 1
 
 
 def test_unknown_mpn_is_remembered_so_typos_do_not_enumerate_the_network_again(sandbox):
     before = partner_center().call_count
-    assert not services.mpn_id_check(mpn_id="7654321").valid
+    assert not mpn_ids.mpn_id_check(mpn_id="7654321").valid
     assert partner_center().call_count - before == 2
-    assert not services.mpn_id_check(mpn_id="7654321").valid
+    assert not mpn_ids.mpn_id_check(mpn_id="7654321").valid
     assert partner_center().call_count - before == 2

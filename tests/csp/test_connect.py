@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from csp import connect
+from csp import connect, token_cache
 from csp.connection import partner_center, reset_clients
 from csp.models import PartnerCenterConnection, TokenCache
 from csp.partner_center.exceptions import PartnerCenterNotConnected
@@ -163,7 +163,7 @@ def test_an_admin_connects_and_the_token_cache_is_stored_encrypted(client, staff
     )
     stored = TokenCache.objects.get(name="partner_center").data
     assert "sandbox-rt-" not in stored and stored.startswith("gAAAA")  # Fernet, not the refresh token
-    assert connect.EncryptedTokenCacheStore().load().startswith('{"refresh_token": "sandbox-rt-')
+    assert token_cache.EncryptedTokenCacheStore().load().startswith('{"refresh_token": "sandbox-rt-')
     # the callback is single use: replaying it connects nothing
     replay = client.get(callback.path, params, follow=True)
     assert "This sign-in was not started here" in replay.content.decode()

@@ -35,7 +35,7 @@ def live(settings):
 
 
 def test_live_mode_uses_msal_and_keeps_the_rolled_refresh_token_in_the_database_encrypted(live, settings):
-    from csp.connect import EncryptedTokenCacheStore
+    from csp.token_cache import EncryptedTokenCacheStore
 
     settings.PARTNER_CENTER_TOKEN_ENCRYPTION_KEY = "q5JcFh0n3n0mB7yXJ2mI1o4c8wX3aV6bTt9rS2eU5dY="
     endpoint = TokenEndpoint([user_token("at-1", "rt-rolled", PC_DELEGATED)])

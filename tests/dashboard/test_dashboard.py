@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from csp import services
+from csp import authorizations
 from csp.models import TenantAuthorization
 from tests.checkout.conftest import accept_invitation
 from tests.factories import OrderFactory
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pending(sandbox, owner):
-    return services.tenant_authorization_request(
+    return authorizations.tenant_authorization_request(
         organization_id=owner.organization_id, user_id=owner.pk, domain_prefix="contoso", mpn_id="1234567"
     )
 

@@ -13,8 +13,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from billing.models import Order
-from csp import services as csp_services
-from csp import signals
+from csp import authorizations, signals
 from csp.models import TenantAuthorization
 from storefront.events import services
 from storefront.events.models import DeliveryAttempt, Event, EventDelivery, EventType
@@ -41,7 +40,7 @@ def pending_authorization(organization) -> TenantAuthorization:
 
 
 def verify_authorization(authorization: TenantAuthorization) -> None:
-    assert csp_services.tenant_authorization_mark_verified(
+    assert authorizations.tenant_authorization_mark_verified(
         authorization=authorization,
         tenant_id=TENANT,
         actor="worker",
@@ -313,7 +312,7 @@ def test_a_broken_listener_never_breaks_csp(reseller, monkeypatch):
 def test_expired_authorization_and_active_gdap_are_announced(reseller, endpoint, receiver, run_on_commit):
     authorization = TenantAuthorizationFactory(organization=reseller, expires_at=timezone.now())
     with run_on_commit():
-        assert csp_services.tenant_authorizations_expire_due() == 1
+        assert authorizations.tenant_authorizations_expire_due() == 1
     assert [json.loads(r.body)["type"] for r in receiver.requests] == ["authorization.expired"]
     assert json.loads(receiver.requests[0].body)["data"]["id"] == authorization.pk
 

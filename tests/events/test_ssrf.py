@@ -6,7 +6,7 @@ import socket
 import pytest
 import urllib3
 
-from csp.errors import InvalidInput
+from common.errors import InvalidInput
 from storefront.events import network, services
 from storefront.events.models import EventDelivery, EventEndpoint
 from storefront.events.services import event_endpoint_create

@@ -10,8 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from billing.models import Order
-from csp import services as csp_services
-from csp import tasks
+from csp import mpn_ids, tasks
 from csp.models import AuthorizationTransition, TenantAuthorization
 from storefront.checkout import services
 from storefront.checkout.models import CheckoutDraft
@@ -59,7 +58,7 @@ def test_twenty_simultaneous_place_order_submits_of_one_cart_make_one_order(
     CheckoutDraft.objects.filter(pk=owner_draft.pk).update(
         domain_prefix="racerco", mpn_id=FABRIKAM_MPN, existing_tenant=False, service_details_done=True
     )
-    csp_services.mpn_id_check(mpn_id=FABRIKAM_MPN)  # the network cache is warm, as it is in production
+    mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)  # the network cache is warm, as it is in production
 
     def place():
         draft = CheckoutDraft.objects.select_related("user", "organization").get(pk=owner_draft.pk)
@@ -80,7 +79,7 @@ def test_twenty_simultaneous_api_style_submits_with_one_key_make_one_order(
 ):
     enqueued = []
     monkeypatch.setattr(tasks.order_place, "delay_on_commit", lambda order_id: enqueued.append(order_id))
-    csp_services.mpn_id_check(mpn_id=FABRIKAM_MPN)
+    mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)
     lines = dict(owner_draft.lines)
 
     def submit():

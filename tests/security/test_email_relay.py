@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from freezegun import freeze_time
 
-from csp.notifications import quoted
+from common.text import quoted
 from storefront.accounts.models import SentEmail
 from tests.factories import TenantAuthorizationFactory
 from tests.test_settings import run

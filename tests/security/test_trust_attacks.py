@@ -4,7 +4,8 @@ sign-ins and background checks, each refusal checked to have reached Microsoft n
 import pytest
 
 from billing.models import Order
-from csp import polling, services
+from common.errors import StorefrontError
+from csp import authorizations, polling
 from csp.models import TenantAuthorization, TenantHolding
 from tests.api.conftest import api_client_for
 from tests.factories import EndCustomerFactory
@@ -81,7 +82,7 @@ def test_two_organisations_verifying_the_same_tenant_at_once_get_one_owner(
     TenantAuthorization.objects.filter(pk__in=[first.pk, second.pk]).update(tenant_was_customer=False)
     first.refresh_from_db()
     second.refresh_from_db()
-    real_transition = services._transition
+    real_transition = authorizations._transition
     first_checked, second_done = threading.Event(), threading.Event()
 
     def paused_transition(authorization, to_status, **kwargs):
@@ -90,13 +91,13 @@ def test_two_organisations_verifying_the_same_tenant_at_once_get_one_owner(
             second_done.wait(timeout=3)  # with a lock the second verify waits for us instead
         return real_transition(authorization, to_status, **kwargs)
 
-    monkeypatch.setattr(services, "_transition", paused_transition)
+    monkeypatch.setattr(authorizations, "_transition", paused_transition)
 
     def verify(authorization, before=None):
         try:
             if before is not None:
                 before.wait(timeout=10)
-            services.tenant_authorization_mark_verified(
+            authorizations.tenant_authorization_mark_verified(
                 authorization=authorization, tenant_id=tenant, actor="worker", answer="relationship found"
             )
         finally:
@@ -259,7 +260,7 @@ def test_a_draft_pointing_at_an_authorization_that_is_not_its_own_places_no_orde
     agreement = AgreementAcceptance(
         accepted=True, first_name="Jane", last_name="Doe", email="jane@contoso.example", phone="4255550101"
     )
-    with pytest.raises(services.StorefrontError):
+    with pytest.raises(StorefrontError):
         checkout_place_order(draft=draft, agreement=agreement)
     assert Order.objects.count() == 0
     contoso.refresh_from_db()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from billing.models import Order
-from csp import provisioning, services
+from csp import authorizations, provisioning
 from csp.models import AuthorizationTransition, TenantAuthorization, TenantHolding
 from csp.trust import MPN_NOT_YOURS_MESSAGE
 from tests.api.conftest import api_client_for, assert_error
@@ -120,7 +120,7 @@ def test_service_details_says_at_the_field_that_the_mpn_id_is_not_the_buyers(
 
 def test_a_colleague_may_use_every_mpn_id_of_the_organisation(teammate, reseller, contoso, sandbox):
     ResellerMpnIdFactory(organization=reseller, mpn_id=ADATUM_MPN)  # staff recorded a second location
-    authorization = services.tenant_authorization_request(
+    authorization = authorizations.tenant_authorization_request(
         organization_id=reseller.pk,
         user_id=teammate.pk,
         domain_prefix="contoso",
@@ -200,7 +200,7 @@ def test_a_direct_link_for_a_tenant_already_the_distributors_proves_nothing(dire
     assert authorization.status == "pending"
     assert not TenantHolding.objects.filter(organization=direct_user.organization).exists()
 
-    result = services.tenant_authorization_approve_ownership(
+    result = authorizations.tenant_authorization_approve_ownership(
         authorization_id=authorization.pk, user_id=staff_user.pk, reason="Called Woodgrove's IT; ticket 4711"
     )
     assert result.verified
@@ -237,8 +237,8 @@ def test_staff_approval_needs_a_reason(staff_user, direct_user, sandbox):
     authorization = TenantAuthorizationFactory(
         direct=True, organization=direct_user.organization, domain_prefix="woodgrove"
     )
-    with pytest.raises(services.InvalidInput):
-        services.tenant_authorization_approve_ownership(
+    with pytest.raises(authorizations.InvalidInput):
+        authorizations.tenant_authorization_approve_ownership(
             authorization_id=authorization.pk, user_id=staff_user.pk, reason=" "
         )
     assert authorization.transitions.count() == 0
@@ -268,7 +268,7 @@ def test_a_tenant_held_by_one_reseller_is_not_verified_for_another(
     adatum_customer.refresh_from_db()
     assert adatum_customer.tenant_id == ""
 
-    result = services.tenant_authorization_approve_ownership(
+    result = authorizations.tenant_authorization_approve_ownership(
         authorization_id=created["id"],
         user_id=staff_user.pk,
         reason="Contoso moved to Adatum; both confirmed",

@@ -10,8 +10,9 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
+from common.errors import InvalidInput, NotAllowed
 from csp import gdap, trust
-from csp.errors import GdapRequestOpen, InvalidInput, NotAllowed
+from csp.errors import GdapRequestOpen
 from csp.models import GdapRequest, WebhookDelivery
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
 from tests.factories import DirectCustomerFactory, OrderFactory, TenantAuthorizationFactory

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from csp import polling, services
+from csp import mpn_ids, polling
 from csp.connection import partner_center
 from csp.models import AuthorizationTransition, TenantAuthorization
 from tests.factories import IndirectResellerFactory
@@ -220,7 +220,7 @@ def test_mpn_check_on_a_fresh_cache_makes_no_call(sandbox):
     IndirectResellerFactory(mpn_id="7777777")
     client = partner_center()
     before = client.call_count
-    assert services.mpn_id_check(mpn_id="7777777").valid
+    assert mpn_ids.mpn_id_check(mpn_id="7777777").valid
     assert client.call_count == before
 
 
@@ -230,8 +230,8 @@ def test_stale_cache_is_used_with_a_warning_when_microsoft_is_down(sandbox, cont
     )
     control("faults", {"fail": {"count": 50, "status": 503}})
 
-    with caplog.at_level("WARNING", logger="csp.services"):
-        check = services.mpn_id_check(mpn_id="7777778")
+    with caplog.at_level("WARNING", logger="csp.calls"):
+        check = mpn_ids.mpn_id_check(mpn_id="7777778")
 
     assert check.mpn_id == "7777778"
     assert any(

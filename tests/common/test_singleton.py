@@ -1,10 +1,10 @@
-"""The few-second in-process copies (csp/singleton.py, Django's LocMemCache): no query while fresh, a save in
+"""The few-second in-process copies (common/singleton.py, Django's LocMemCache): no query while fresh, a save in
 this process seen at once, unknown keys never remembered."""
 
 import pytest
 
+from common.singleton import ShortLivedRows
 from csp.models import CloudServicesSettings
-from csp.singleton import ShortLivedRows
 from storefront.catalog.models import Product
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import models
 
 COPY_SECONDS = 5
-_COPIES = LocMemCache("csp-in-process-copies", {})
+_COPIES = LocMemCache("in-process-copies", {})
 
 
 def _copies() -> LocMemCache:
@@ -60,16 +60,21 @@ class ShortLivedRows:
         self.seconds = seconds
         self._prefix = "rows:" + "-".join(name.split())
 
+    def _name(self, key: Hashable) -> str:
+        """A cache key without spaces, so the copies could live in any cache backend (memcached refuses spaces)."""
+        parts = key if isinstance(key, tuple) else (key,)
+        return ":".join([self._prefix, *(str(part) for part in parts)])
+
     def get_many(self, keys: Iterable[Hashable], load: Callable[[list], dict]) -> dict:
         """{key: row} for the keys that exist; `load(missing_keys)` reads the others in one go."""
         copies = _copies()
-        names = {f"{self._prefix}:{key}": key for key in keys}
+        names = {self._name(key): key for key in keys}
         found = {names[name]: row for name, row in copies.get_many(list(names)).items()}
         missing = [key for key in names.values() if key not in found]
         if missing:
             loaded = load(missing)
             seconds = COPY_SECONDS if self.seconds is None else self.seconds
-            copies.set_many({f"{self._prefix}:{key}": row for key, row in loaded.items()}, seconds)
+            copies.set_many({self._name(key): row for key, row in loaded.items()}, seconds)
             found.update(loaded)
         return found
 

@@ -1,19 +1,18 @@
-"""Orders in admin, the Microsoft side: `billing` shows the orders and may not call `csp`, so the action that
-asks the worker to follow an order up with Microsoft is added to its admin here."""
+"""Orders in admin, the Microsoft side: `billing` shows the orders and may not call `csp`, so csp registers a
+subclass of billing's order admin that adds the action asking the worker to follow an order up with Microsoft."""
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from billing.admin import OrderAdmin
+from billing.admin import OrderAdmin as BillingOrderAdmin
 from billing.models import Order
+from csp.tasks import order_place
 
 
 @admin.action(description="Follow up with Microsoft now", permissions=["change"])
-def follow_up_now(modeladmin: OrderAdmin, request: HttpRequest, queryset) -> None:
+def follow_up_now(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:
     """Hands the selected unfinished orders to the worker at once: it runs what is left (each step is idempotent)
     and, for an order Microsoft accepted but has not fulfilled, asks Microsoft again without waiting for beat."""
-    from csp.tasks import order_place
-
     open_ids = list(
         queryset.filter(status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]).values_list(
             "pk", flat=True
@@ -32,4 +31,9 @@ def follow_up_now(modeladmin: OrderAdmin, request: HttpRequest, queryset) -> Non
         modeladmin.message_user(request, f"Skipped {skipped} finished order(s).", messages.WARNING)
 
 
-OrderAdmin.actions = [*(OrderAdmin.actions or []), follow_up_now]
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderAdmin(BillingOrderAdmin):
+    actions = [*(BillingOrderAdmin.actions or []), follow_up_now]

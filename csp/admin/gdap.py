@@ -1,7 +1,5 @@
 """Admin for GDAP role templates, GDAP requests and Partner Center webhook deliveries."""
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,13 +9,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from common.admin import ReadOnlyModelAdmin
+from common.errors import StorefrontError
+from common.ids import is_guid
 from csp import gdap, webhooks
-from csp.admin import ReadOnlyModelAdmin
-from csp.errors import StorefrontError
 from csp.models import GdapRequest, GdapRoleTemplate, WebhookDelivery
 from csp.partner_center.exceptions import PartnerCenterError
-
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class GdapRoleTemplateForm(forms.ModelForm):
@@ -35,7 +32,7 @@ class GdapRoleTemplateForm(forms.ModelForm):
 
     def clean_security_group_id(self):
         value = self.cleaned_data["security_group_id"].strip().lower()
-        if value and not GUID_RE.match(value):
+        if value and not is_guid(value):
             raise forms.ValidationError(
                 "Enter the object id of one of your Entra security groups (a GUID, from the Microsoft Entra admin "
                 "center > Groups)."
@@ -51,7 +48,7 @@ class GdapRoleTemplateForm(forms.ModelForm):
         for role in roles:
             if not isinstance(role, dict) or not str(role.get("name", "")).strip():
                 raise forms.ValidationError("Every role needs a name.")
-            if not GUID_RE.match(str(role.get("role_definition_id", ""))):
+            if not is_guid(str(role.get("role_definition_id", ""))):
                 raise forms.ValidationError(
                     f"{role.get('name')}: the role definition id must be an Entra role template id (a GUID)."
                 )

@@ -11,8 +11,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from common.errors import StorefrontError
 from csp import connect, health, webhooks
-from csp.errors import StorefrontError
 from csp.models import PartnerCenterConnection, WebhookDelivery
 from csp.partner_center.exceptions import PartnerCenterError
 

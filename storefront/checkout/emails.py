@@ -1,27 +1,26 @@
-"""Emails to buyers when an authorization is verified and when an order finishes."""
+"""Emails to buyers: the authorization link for the customer's administrator, and what csp announces (an
+authorization verified, an order finished), told to the buyer who asked, with links to the storefront's pages."""
 
 import logging
-import re
-import unicodedata
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import Order
+from common.text import quoted
+from csp import signals
+from csp.models import CloudServicesSettings, TenantAuthorization
+
 logger = logging.getLogger(__name__)
-QUOTED_MAX_LENGTH = 80
-_QUOTE_MARKS = re.compile('["“”„‟«»‹›]')
 
 
-def quoted(name: str) -> str:
-    """A name someone typed (an organisation's, a customer's), set apart in quotes on one line, so text such as
-    "Reset your password at evil.example" reads as a name and never as the storefront's own words."""
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in str(name or ""))
-    text = _QUOTE_MARKS.sub("'", " ".join(text.split()))
-    if len(text) > QUOTED_MAX_LENGTH:
-        text = text[: QUOTED_MAX_LENGTH - 1].rstrip() + "…"
-    return f"“{text}”"
+def _page(name: str, *args) -> str:
+    return settings.STOREFRONT_BASE_URL.rstrip("/") + reverse(name, args=args)
 
 
 def _send(subject: str, body: str, to: str) -> None:
@@ -33,29 +32,27 @@ def _send(subject: str, body: str, to: str) -> None:
         logger.exception("Could not send '%s' to the buyer", subject)
 
 
-def authorization_verified(*, authorization_id: int) -> None:
+@receiver(signals.authorization_verified, dispatch_uid="email-buyer-authorization-verified")
+def authorization_verified(sender, *, authorization: TenantAuthorization, **kwargs) -> None:
     """Tells the buyer who asked that the customer accepted and checkout can go on."""
 
     def send() -> None:
-        from csp.models import TenantAuthorization
-
-        auth = TenantAuthorization.objects.select_related("requested_by").get(pk=authorization_id)
+        auth = TenantAuthorization.objects.select_related("requested_by").get(pk=authorization.pk)
         if not auth.requested_by:
             return
         _send(
             f"Authorization verified for {auth.default_domain}",
             f"The Microsoft tenant {auth.default_domain} has accepted the authorization.\n"
-            f"You can finish the checkout at {settings.STOREFRONT_BASE_URL}/checkout/service-details/.\n",
+            f"You can finish the checkout at {_page('checkout:service_details')}.\n",
             auth.requested_by.email,
         )
 
     transaction.on_commit(send)
 
 
-def order_finished(*, order_id: int) -> None:
+@receiver(signals.order_finished, dispatch_uid="email-buyer-order-finished")
+def order_finished(sender, *, order_id: int, **kwargs) -> None:
     """Tells the buyer whether Microsoft completed the order, or why it failed."""
-    from billing.models import Order
-
     order = Order.objects.select_related("placed_by").get(pk=order_id)
     if not order.placed_by or not order.is_finished:
         return
@@ -70,15 +67,11 @@ def order_finished(*, order_id: int) -> None:
     else:
         subject = f"Order {order.number} could not be completed"
         body = f"Order {order.number} could not be completed: {order.failure_reason}"
-    _send(subject, body + f"\n\n{settings.STOREFRONT_BASE_URL}/orders/{order.pk}/\n", order.placed_by.email)
+    _send(subject, body + f"\n\n{_page('orders:detail', order.pk)}\n", order.placed_by.email)
 
 
 def authorization_link_send(*, authorization_id: int, to: str) -> None:
     """Sends the authorization link with instructions to the customer's administrator."""
-    from django.template.loader import render_to_string
-
-    from csp.models import CloudServicesSettings, TenantAuthorization
-
     authorization = TenantAuthorization.objects.select_related("organization").get(pk=authorization_id)
     organization = authorization.organization
     body = render_to_string(
@@ -98,7 +91,5 @@ def _authorization_link_subject(company_name: str) -> str:
 
 def authorization_link_subject(*, authorization_id: int) -> str:
     """The subject of the authorization link's email, as it is sent (for the record of sends)."""
-    from csp.models import TenantAuthorization
-
     authorization = TenantAuthorization.objects.select_related("organization").get(pk=authorization_id)
     return _authorization_link_subject(authorization.organization.company_name)

@@ -1,4 +1,5 @@
-"""The rules of Service Details: domain prefixes, MPN IDs and tenant authorizations.
+"""Tenant authorizations: the link for an existing tenant, Verify Authorization, and how a tenant is proved the
+organisation's (Microsoft's relationship, the tenant administrator's sign-in, a distributor admin's decision).
 
 This module alone changes a tenant authorization's status, through guarded transitions.
 """
@@ -13,281 +14,38 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from common.errors import InvalidInput
 from csp import domains, signals, trust
-from csp.connection import partner_center
-from csp.errors import (
-    InvalidInput,
-    MpnNotInNetwork,
-    NoTenantForDomain,
-    PartnerCenterUnavailable,
-    StorefrontError,
-)
+from csp.calls import microsoft_call, permanent, unavailable
+from csp.connection import partner_center, tenant_sign_in
+from csp.domains import DomainCheck, domain_prefix_check
+from csp.errors import NoTenantForDomain, PartnerCenterUnavailable
 from csp.models import (
     AuthorizationTransition,
     CloudServicesSettings,
-    IndirectReseller,
     TenantAuthorization,
     TenantHolding,
 )
-from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
-from csp.singleton import ShortLivedRows
+from csp.mpn_ids import MpnCheck, mpn_id_require
+from csp.partner_center.exceptions import (
+    PartnerCenterAuthError,
+    PartnerCenterError,
+    TransientPartnerCenterError,
+)
 
 logger = logging.getLogger(__name__)
 
 Status = TenantAuthorization.Status
 Actor = AuthorizationTransition.Actor
 
-TAKEN_MESSAGE_RESELLER = (
-    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it belongs to your "
-    'customer, tick "My customer is already using Office 365 service and he/she owns this domain" and follow '
-    "the authorization process; otherwise choose another domain and retry."
-)
-TAKEN_MESSAGE_DIRECT = (
-    "The domain {domain} is already registered in Microsoft Portal by another tenant. If it is yours, tick "
-    '"I am already using Office 365 service and I own this domain" and follow the authorization process; '
-    "otherwise choose another domain and retry."
-)
-MPN_OUTSIDE_NETWORK_MESSAGE = (
-    "There seems to be a problem with the Microsoft Partner Network ID (MPNID) you have provided. Please make "
-    "sure that you have typed it correctly. If the problem insists, you have to authorize {distributor} as your "
-    "Microsoft Cloud Solution Provider (CSP) by accepting the Microsoft Partner Agreement on the Microsoft "
-    "Partner Center."
-)
 NOT_YET_MESSAGE = "The authorization has not been completed yet."
 NO_TENANT_MESSAGE = "No Microsoft tenant uses this domain yet: order it as a new tenant."
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.PENDING: {Status.VERIFIED, Status.EXPIRED, Status.CANCELLED},
 }
-DOMAIN_CHECK_CACHE_SECONDS = 30
 LINK_CACHE_SECONDS = 3600
-
-
-def _unavailable(what: str, error: PartnerCenterError) -> PartnerCenterUnavailable:
-    logger.warning("Partner Center unavailable while %s: %s", what, error)
-    return PartnerCenterUnavailable(
-        f"We could not reach Microsoft to {what} just now. Please try again in a minute; nothing you entered "
-        "has been lost."
-    )
-
-
-def _permanent(what: str, error: PartnerCenterError) -> StorefrontError:
-    logger.error("Partner Center refused while %s: %s", what, error)
-    return PartnerCenterUnavailable(
-        f"Microsoft could not {what} (reference {error.request_id or 'unknown'}). Please try again later or "
-        "contact us with this reference."
-    )
-
-
-def _call(what: str, fn, *args, **kwargs):
-    """Runs one Partner Center operation, turning its failures into messages a buyer understands."""
-    try:
-        return fn(*args, **kwargs)
-    except TransientPartnerCenterError as error:
-        raise _unavailable(what, error) from error
-    except PartnerCenterError as error:
-        raise _permanent(what, error) from error
-
-
-# Domain prefix ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DomainCheck:
-    domain_prefix: str
-    domain: str
-    available: bool
-    tenant_id: str | None
-    message: str
-
-
-def domain_prefix_check(*, domain_prefix: str, for_reseller: bool = True, fresh: bool = False) -> DomainCheck:
-    """Asks Microsoft whether `<prefix>.onmicrosoft.com` is free (Partner Center domain check or sign-in discovery)."""
-    prefix = domains.normalize_domain_prefix(domain_prefix)
-    domain = domains.initial_domain(prefix)
-    key = f"csp:domain-check:{settings.PARTNER_CENTER_MODE}:{prefix}"
-    answer = None if fresh else cache.get(key)
-    if answer is None:
-        availability = _call("check the domain", partner_center().domain_availability, prefix)
-        answer = (availability.available, availability.tenant_id)
-        cache.set(key, answer, DOMAIN_CHECK_CACHE_SECONDS)
-    available, tenant_id = answer
-    if available:
-        message = f"{domain} is available."
-    else:
-        message = (TAKEN_MESSAGE_RESELLER if for_reseller else TAKEN_MESSAGE_DIRECT).format(domain=domain)
-    return DomainCheck(prefix, domain, available, tenant_id, message)
-
-
-# MPN ID and the distributor's network ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MpnCheck:
-    mpn_id: str
-    valid: bool
-    reseller_name: str
-    reseller_tenant_id: str
-    message: str
-    owned: bool = True
-
-
-def mpn_outside_network_message() -> str:
-    return MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor=CloudServicesSettings.load().distributor_name)
-
-
-def network_refresh(*, agreement_for_mpn_id: str | None = None) -> int:
-    """Reads the distributor's indirect resellers into the local network cache.
-
-    The worker's full refresh asks every active reseller's agreement status; a cache miss on the hot path passes
-    `agreement_for_mpn_id` so only that one reseller's agreement is asked.
-    """
-    client = partner_center()
-    resellers = _call("read the reseller network", client.indirect_resellers)
-    now = timezone.now()
-    known = {r.tenant_id: r.agreement_signed for r in IndirectReseller.objects.all()}
-    for reseller in resellers:
-        signed = known.get(reseller.tenant_id)
-        wanted = agreement_for_mpn_id is None or reseller.mpn_id == agreement_for_mpn_id
-        if wanted and reseller.state.lower() == "active":
-            try:
-                # The MPN ID form reports the CSP-region codes (2201, 2203) that the tenant id form does not.
-                if reseller.mpn_id:
-                    status = client.agreement_status(mpn_id=reseller.mpn_id)
-                else:
-                    status = client.agreement_status(tenant_id=reseller.tenant_id)
-                signed = status.signed
-                if not signed:
-                    logger.info("Reseller %s: %s", reseller.mpn_id, status.message)
-            except PartnerCenterError as error:
-                logger.warning("Agreement status of %s unknown: %s", reseller.mpn_id, error)
-        IndirectReseller.objects.update_or_create(
-            tenant_id=reseller.tenant_id,
-            defaults={
-                "name": reseller.name,
-                "mpn_id": reseller.mpn_id,
-                "state": reseller.state,
-                "location": reseller.location or "",
-                "agreement_signed": signed,
-                "refreshed_at": now,
-            },
-        )
-    IndirectReseller.objects.exclude(tenant_id__in=[r.tenant_id for r in resellers]).delete()
-    return len(resellers)
-
-
-MPN_MISS_CACHE_SECONDS = 300
-
-
-def _network_entry_live(mpn_id: str) -> IndirectReseller | None:
-    """A cache miss: re-reads the network and that one reseller's agreement; an unknown MPN ID is remembered
-    for a few minutes so typing mistakes do not make Microsoft enumerate the network again and again."""
-    miss_key = f"csp:mpn-miss:{settings.PARTNER_CENTER_MODE}:{mpn_id}"
-    if cache.get(miss_key):
-        return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
-    network_refresh(agreement_for_mpn_id=mpn_id)
-    entry = IndirectReseller.objects.filter(mpn_id=mpn_id).first()
-    if entry is None:
-        cache.set(miss_key, True, MPN_MISS_CACHE_SECONDS)
-    return entry
-
-
-_displayed_network = ShortLivedRows("reseller network by MPN ID")
-post_save.connect(_displayed_network.forget, sender=IndirectReseller, dispatch_uid="displayed-network-save")
-post_delete.connect(
-    _displayed_network.forget, sender=IndirectReseller, dispatch_uid="displayed-network-delete"
-)
-
-
-def _network_entry(mpn_id: str) -> IndirectReseller | None:
-    return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
-
-
-def mpn_id_check(*, mpn_id: str, fresh: bool = False) -> MpnCheck:
-    """Is this MPN ID an active indirect reseller of the distributor that signed the Microsoft Partner Agreement?
-
-    Without `fresh` (what a page shows as the buyer types) a network row read up to a few seconds ago in this
-    process may answer; submits (`fresh`, `mpn_id_require`) always read the database.
-    """
-    value = domains.normalize_mpn_id(mpn_id)
-    entry = _network_entry(value) if fresh else _displayed_network.get(value, _network_entry)
-    if entry is None or entry.agreement_signed is None:
-        try:
-            entry = _network_entry_live(value)
-        except PartnerCenterUnavailable:
-            if entry is None:
-                raise
-            logger.warning(
-                "Using the cached network entry for MPN ID %s: Partner Center is unavailable", value
-            )
-    if entry is None or not entry.in_network:
-        return MpnCheck(value, False, entry.name if entry else "", "", mpn_outside_network_message())
-    return MpnCheck(
-        value,
-        True,
-        entry.name,
-        entry.tenant_id,
-        f"{entry.name} (MPN ID {value}) is in {CloudServicesSettings.load().distributor_name}'s network.",
-    )
-
-
-def buyer_mpn_id_check(*, organization_id: int, mpn_id: str, fresh: bool = False) -> MpnCheck:
-    """The on-blur check of a buyer's MPN ID: another organisation's ID is refused before the network is asked,
-    and nothing about it is revealed."""
-    value = domains.normalize_mpn_id(mpn_id)
-    if not trust.mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
-        return MpnCheck(value, False, "", "", trust.MPN_NOT_YOURS_MESSAGE, owned=False)
-    return mpn_id_check(mpn_id=value, fresh=fresh)
-
-
-def mpn_id_require(*, mpn_id: str) -> MpnCheck:
-    check = mpn_id_check(mpn_id=mpn_id, fresh=True)
-    if not check.valid:
-        raise MpnNotInNetwork(check.message, field="mpn_id")
-    return check
-
-
-# Billing address ---------------------------------------------------------------------------------------------
-
-
-def _format_address(address) -> str:
-    parts = [address.address_line1, address.address_line2, address.city, address.state, address.postal_code]
-    return ", ".join(p for p in parts if p) + (f" ({address.country})" if address.country else "")
-
-
-def billing_address_problem(*, address: dict[str, str]) -> str | None:
-    """Microsoft's address validation, so a new tenant is never refused for its address; None when acceptable.
-
-    An address Microsoft could not validate at all (NotValidated), or a Microsoft outage, is not held against the
-    buyer: Partner Center validates again when the customer is created.
-    """
-    from csp.partner_center.schemas import Address
-
-    try:
-        verdict = partner_center().validate_address(
-            Address(
-                country=address.get("country", ""),
-                city=address.get("city", ""),
-                state=address.get("state") or None,
-                address_line1=address.get("address_line1", ""),
-                address_line2=address.get("address_line2") or None,
-                postal_code=address.get("postal_code") or None,
-            )
-        )
-    except PartnerCenterError as error:
-        logger.warning("Address validation unavailable, accepting the address as entered: %s", error)
-        return None
-    if verdict.verified or verdict.status == "NotValidated":
-        return None
-    if verdict.suggested_addresses:
-        suggestions = "; ".join(_format_address(a) for a in verdict.suggested_addresses[:3])
-        return f"Microsoft could not confirm this address. Did you mean: {suggestions}? Correct the address and continue."
-    return "Microsoft could not validate this address. Check the street, city, state and postal code."
-
-
-# Tenant authorizations ------------------------------------------------------------------------------------------
 
 
 def _relationship_link(*, reseller_tenant_id: str | None) -> str:
@@ -298,14 +56,14 @@ def _relationship_link(*, reseller_tenant_id: str | None) -> str:
     if link is None:
         client = partner_center()
         if reseller_tenant_id:
-            result = _call(
+            result = microsoft_call(
                 "create the authorization link",
                 client.relationship_request_link,
                 indirect_reseller_tenant_id=reseller_tenant_id,
                 indirect_provider_tenant_id=distributor_tenant,
             )
         else:
-            result = _call("create the authorization link", client.relationship_request_link)
+            result = microsoft_call("create the authorization link", client.relationship_request_link)
         link = result.url
         cache.set(key, link, LINK_CACHE_SECONDS)
     return link
@@ -315,7 +73,7 @@ def _tenant_behind(check: DomainCheck) -> str:
     """The tenant that owns a taken prefix; an existing-tenant authorization is meaningless without one."""
     if check.available:
         raise NoTenantForDomain(NO_TENANT_MESSAGE, field="domain_prefix")
-    tenant_id = check.tenant_id or _call(
+    tenant_id = check.tenant_id or microsoft_call(
         "look up the domain", partner_center().tenant_id_for_domain, check.domain
     )
     if not tenant_id:
@@ -375,7 +133,9 @@ def tenant_authorization_request(
     tenant_id = _tenant_behind(domain_prefix_check(domain_prefix=prefix, for_reseller=is_reseller))
     was_customer = None
     if not is_reseller:
-        was_customer = _call("check the tenant", partner_center().get_customer, tenant_id) is not None
+        was_customer = (
+            microsoft_call("check the tenant", partner_center().get_customer, tenant_id) is not None
+        )
     link = _relationship_link(reseller_tenant_id=mpn.reseller_tenant_id if mpn else None)
     expiry_days = CloudServicesSettings.load().authorization_expiry_days
     now = timezone.now()
@@ -459,9 +219,6 @@ def _after_verified(authorization: TenantAuthorization) -> None:
         authorization_id=authorization.pk,
     )
     signals.authorization_verified.send(sender=TenantAuthorization, authorization=authorization)
-    from csp import notifications
-
-    notifications.authorization_verified(authorization_id=authorization.pk)
 
 
 @dataclass(frozen=True)
@@ -485,7 +242,7 @@ def relationship_check(
     """
     client = partner_center()
     if tenant_id is None:
-        tenant_id = _call("look up the domain", client.tenant_id_for_domain, default_domain)
+        tenant_id = microsoft_call("look up the domain", client.tenant_id_for_domain, default_domain)
     if tenant_id is None:
         return RelationshipAnswer(
             False,
@@ -502,7 +259,9 @@ def relationship_check(
             f"{authorization.initial_domain}.",
         )
     customer = (
-        True if listed_as_customer else _call("check the authorization", client.get_customer, tenant_id)
+        True
+        if listed_as_customer
+        else microsoft_call("check the authorization", client.get_customer, tenant_id)
     )
     wait = (
         "Ask the customer's administrator to open the authorization link, sign in with a Global Administrator "
@@ -511,7 +270,7 @@ def relationship_check(
     if customer is None:
         return RelationshipAnswer(False, tenant_id, f"{NOT_YET_MESSAGE} {wait}")
     if authorization.kind == TenantAuthorization.Kind.INDIRECT_RESELLER:
-        relationships = _call("check the authorization", client.customer_relationships, tenant_id)
+        relationships = microsoft_call("check the authorization", client.customer_relationships, tenant_id)
         linked = any(
             r.tenant_id == authorization.reseller_tenant_id
             or (r.mpn_id and r.mpn_id == authorization.reseller_mpn_id)
@@ -528,7 +287,7 @@ def relationship_check(
     elif (
         not authorization.ownership_proof
         and authorization.tenant_was_customer is False
-        and _call("check the authorization", client.customer_relationships, tenant_id)
+        and microsoft_call("check the authorization", client.customer_relationships, tenant_id)
     ):
         # The direct link is the same for every buyer: a tenant that has (also) accepted a reseller's link since is
         # that reseller's customer, and its acceptance says nothing about this buyer.
@@ -604,7 +363,7 @@ def _expected_tenant_require(authorization: TenantAuthorization) -> None:
     """Authorizations made before the tenant was bound at creation learn it now, from their initial domain."""
     if authorization.expected_tenant_id:
         return
-    tenant_id = _call(
+    tenant_id = microsoft_call(
         "look up the domain", partner_center().tenant_id_for_domain, authorization.initial_domain
     )
     if not tenant_id:
@@ -762,8 +521,6 @@ def tenant_authorization_prove_by_sign_in(
 
 def tenant_sign_in_start(*, authorization_id: int, redirect_uri: str) -> dict:
     """Where the tenant's administrator signs in with Microsoft to prove the tenant (flow kept by the caller)."""
-    from csp.connection import tenant_sign_in
-
     authorization = TenantAuthorization.objects.get(pk=authorization_id)
     _refuse_closed(authorization)
     try:
@@ -771,18 +528,15 @@ def tenant_sign_in_start(*, authorization_id: int, redirect_uri: str) -> dict:
             redirect_uri=redirect_uri, login_hint=f"admin@{authorization.initial_domain}"
         )
     except TransientPartnerCenterError as error:
-        raise _unavailable("start the sign-in", error) from error
+        raise unavailable("start the sign-in", error) from error
     except PartnerCenterError as error:
-        raise _permanent("start the sign-in", error) from error
+        raise permanent("start the sign-in", error) from error
 
 
 def tenant_sign_in_finish(
     *, authorization_id: int, flow: dict, response: dict[str, str], user_id: int | None
 ) -> VerificationResult:
     """The administrator came back from Microsoft: the ID token's tenant decides (`tenant_authorization_prove_by_sign_in`)."""
-    from csp.connection import tenant_sign_in
-    from csp.partner_center.exceptions import PartnerCenterAuthError
-
     try:
         account = tenant_sign_in().finish(flow=flow, response=response)
     except PartnerCenterAuthError as error:
@@ -791,7 +545,7 @@ def tenant_sign_in_finish(
             "The sign-in with Microsoft did not complete, so nothing was proved. Try Sign in with Microsoft again."
         ) from error
     except TransientPartnerCenterError as error:
-        raise _unavailable("complete the sign-in", error) from error
+        raise unavailable("complete the sign-in", error) from error
     return tenant_authorization_prove_by_sign_in(
         authorization_id=authorization_id,
         signed_in_tenant_id=account.tenant_id or "",

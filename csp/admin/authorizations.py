@@ -1,16 +1,18 @@
 """Admin for the distributor's Partner Center connection, tenant authorizations and the reseller network."""
 
 import logging
-import re
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
-from .models import (
+from common.admin import ReadOnlyModelAdmin, SingletonModelAdmin
+from common.errors import StorefrontError
+from common.ids import is_guid
+from csp.authorizations import tenant_authorization_approve_ownership, tenant_authorization_check_now
+from csp.models import (
     AuthorizationTransition,
     CloudServicesSettings,
     IndirectReseller,
@@ -20,37 +22,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class SingletonModelAdmin(admin.ModelAdmin):
-    """Admin for a one-row model with a `load()` classmethod: no list, no second row, no delete."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and not self.model.objects.exists()
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        obj = self.model.load()
-        opts = self.model._meta
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-        return HttpResponseRedirect(url)
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """Records written by the system (the worker, Partner Center): staff look, nobody edits."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def configured(value: str) -> str:
@@ -72,7 +43,7 @@ class CloudServicesSettingsForm(forms.ModelForm):
 
     def clean_distributor_tenant_id(self) -> str:
         value = self.cleaned_data["distributor_tenant_id"].strip().lower()
-        if not GUID_RE.match(value):
+        if not is_guid(value):
             raise forms.ValidationError(
                 "Enter the tenant id as a GUID, for example d1570b00-0000-4000-8000-000000000001."
             )
@@ -224,9 +195,6 @@ class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
     @admin.action(description="Check now", permissions=["check"])
     def check_now(self, request: HttpRequest, queryset) -> None:
         """Ask Partner Center now whether the customers accepted the selected pending authorizations."""
-        from csp.errors import StorefrontError
-        from csp.services import tenant_authorization_check_now
-
         pending = list(queryset.filter(status=TenantAuthorization.Status.PENDING))
         skipped = queryset.count() - len(pending)
         checked = 0
@@ -262,9 +230,6 @@ class TenantAuthorizationAdmin(ReadOnlyModelAdmin):
     @admin.action(description="Approve as the organisation's tenant (with a reason)", permissions=["check"])
     def approve_as_owner(self, request: HttpRequest, queryset):
         """A distributor admin's decision that the tenant is the organisation's, kept with its reason."""
-        from csp.errors import StorefrontError
-        from csp.services import tenant_authorization_approve_ownership
-
         pending = list(
             queryset.filter(status=TenantAuthorization.Status.PENDING).select_related("organization")
         )
@@ -317,7 +282,7 @@ class TenantHoldingForm(forms.ModelForm):
 
     def clean_tenant_id(self) -> str:
         value = (self.cleaned_data.get("tenant_id") or "").strip().lower()
-        if not GUID_RE.match(value):
+        if not is_guid(value):
             raise forms.ValidationError(
                 "Enter the tenant id, a GUID such as 33333333-3333-4333-8333-000000000001."
             )
@@ -384,6 +349,3 @@ class PartnerCenterCallAdmin(ReadOnlyModelAdmin):
     list_filter = ["operation", "method", "status", "error_code"]
     search_fields = ["request_id", "correlation_id", "path", "operation", "error_code"]
     date_hierarchy = "created_at"
-
-
-from csp import admin_connect, admin_gdap, admin_orders  # noqa: E402, F401  (their admin registrations)
