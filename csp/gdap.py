@@ -206,15 +206,7 @@ def gdap_request_create(
             )
     except IntegrityError as error:  # another request for the same tenant and template won the race
         raise GdapRequestOpen(ALREADY_OPEN, field="role_template") from error
-    # If the broker is down, the beat's follow pass sends it at its first check: the request is never lost.
-    transaction.on_commit(lambda: _enqueue_submit(gdap_request.pk), robust=True)
     return gdap_request
-
-
-def _enqueue_submit(gdap_request_id: int) -> None:
-    from csp import tasks
-
-    tasks.gdap_request_submit.delay(gdap_request_id)
 
 
 def _claimed(gdap_request: GdapRequest, field: str, now: datetime) -> bool:

@@ -13,9 +13,11 @@ import time
 import uuid
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -70,7 +72,12 @@ from .schemas import (
 )
 from .webhooks import certificate_check, certificate_url_prefix, webhook_rejection
 
-__all__ = ["GLOBAL_ADMINISTRATOR_ROLE_ID", "PartnerCenterClient", "PartnerCenterConfig"]
+__all__ = [
+    "GLOBAL_ADMINISTRATOR_ROLE_ID",
+    "PartnerCenterClient",
+    "PartnerCenterConfig",
+    "one_attempt_per_call",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -408,7 +415,7 @@ def retry_policy(
     sleeper: Callable[[float], None] | None = None,
     on_retry: Callable[[str, str], None] | None = None,
 ) -> MicrosoftRetry:
-    """The one transient-retry policy: network errors, 429 (Retry-After, capped) and 5xx, for every method."""
+    """The transient-retry policy for someone waiting: network errors, 429 (Retry-After, capped) and 5xx."""
     return MicrosoftRetry(
         total=config.max_retries,
         connect=config.max_retries,
@@ -429,6 +436,41 @@ def retry_policy(
     )
 
 
+# The one retry policy per kind of caller:
+# - someone waiting on a page (a buyer, an admin, Microsoft delivering a webhook) gets urllib3's short bounded
+#   retries inside the call (`retry_policy`);
+# - work with its own schedule (a Celery task, a beat pass) runs inside `one_attempt_per_call`: each call is sent
+#   once and a transient error reaches the task at once, whose retry or next run is the retry (a 429's Retry-After
+#   travels on the error). Retries are never multiplied: a run is one attempt per logical call.
+_one_attempt: ContextVar[bool] = ContextVar("partner_center_one_attempt", default=False)
+
+
+@contextmanager
+def one_attempt_per_call() -> Iterator[None]:
+    """Inside it, every Partner Center call is sent once: for work whose schedule retries it."""
+    token = _one_attempt.set(True)
+    try:
+        yield
+    finally:
+        _one_attempt.reset(token)
+
+
+class CallerRetryAdapter(HTTPAdapter):
+    """Mounted on the session: `retry_policy` for someone waiting, no retry inside `one_attempt_per_call`."""
+
+    def __init__(self, retry: Retry) -> None:
+        self._single = retry.new(total=0, connect=0, read=0, status=0)
+        super().__init__(max_retries=retry)
+
+    @property  # type: ignore[override]
+    def max_retries(self) -> Retry:
+        return self._single if _one_attempt.get() else self._retry
+
+    @max_retries.setter
+    def max_retries(self, retry: Retry) -> None:
+        self._retry = retry
+
+
 def microsoft_session(retry: Retry | None = None) -> requests.Session:
     """A session for Microsoft's hosts. Without proxy variables in the environment it stops re-reading the
     environment on every request (a measurable cost per call), keeping the one setting that matters here: the CA
@@ -438,18 +480,22 @@ def microsoft_session(retry: Retry | None = None) -> requests.Session:
         session.trust_env = False
         session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     if retry is not None:
-        adapter = HTTPAdapter(max_retries=retry)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        _mount(session, retry)
     return session
+
+
+def _mount(session: requests.Session, retry: Retry) -> None:
+    adapter = CallerRetryAdapter(retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
 
 class PartnerCenterClient:
     """Typed operations on Partner Center and Graph, with Microsoft's headers, bounded retries, typed errors.
 
-    Transient retries are urllib3's (`retry_policy`, mounted on the session): the same MS-RequestId across
-    attempts of one logical call, the SDK's backoff on network errors and 5xx, Retry-After (capped) on 429. Our
-    own code keeps one thing: a single token refresh on 401.
+    Transient retries are urllib3's (`retry_policy`, mounted on the session), except inside
+    `one_attempt_per_call`: the same MS-RequestId across attempts of one logical call, the SDK's backoff on
+    network errors and 5xx, Retry-After (capped) on 429. Our own code keeps one thing: a single token refresh on 401.
     """
 
     def __init__(
@@ -468,9 +514,7 @@ class PartnerCenterClient:
         if session is None:
             session = microsoft_session(policy)
         else:
-            adapter = HTTPAdapter(max_retries=policy)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
+            _mount(session, policy)
         self._session = session
         self._tokens: TokenProvider = token_provider or token_provider_for(
             config, cache_store=token_cache_store, session=self._session
@@ -637,23 +681,33 @@ class PartnerCenterClient:
                 code = nested
                 description = _optional_text(body, "error_description")
         request_id, correlation_id = self._ids_of(response)
-        if status == 429 or status >= 500:
-            cls: type[PartnerCenterError] = TransientPartnerCenterError
-        elif status == 404:
-            cls = NotFound
-        else:
-            cls = PermanentPartnerCenterError
         message = f"Microsoft answered HTTP {status} to {operation}"
         if description:
             message = f"{message}: {description[:300]}"
-        return cls(
-            message,
-            status=status,
-            code=code,
-            description=description,
-            request_id=request_id,
-            correlation_id=correlation_id,
-        )
+        details: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "description": description,
+            "request_id": request_id,
+            "correlation_id": correlation_id,
+        }
+        if status == 429 or status >= 500:
+            return TransientPartnerCenterError(message, retry_after=self._retry_after(response), **details)
+        if status == 404:
+            return NotFound(message, **details)
+        return PermanentPartnerCenterError(message, **details)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        """Microsoft's Retry-After in seconds (a number or an HTTP date), None when absent or unreadable."""
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(
+                0.0, float(Retry(0).parse_retry_after(value))
+            )  # uncapped: the page policy caps its own
+        except Exception:  # urllib3 raises InvalidHeader on an unreadable value
+            return None
 
     @staticmethod
     def _ids_of(response: requests.Response) -> tuple[str | None, str | None]:
@@ -843,7 +897,7 @@ class PartnerCenterClient:
         domain = f"{prefix}.onmicrosoft.com"
         # The two questions are independent: sign-in discovery (no token, nothing recorded) is asked on a side
         # thread while Partner Center is asked here, so the buyer waits for the slower of the two, not the sum.
-        discovery = self._side_pool().submit(self.tenant_id_for_domain, domain)
+        discovery = self._side_pool().submit(copy_context().run, self.tenant_id_for_domain, domain)
         try:
             exists = self.domain_exists(domain)
         except BaseException:

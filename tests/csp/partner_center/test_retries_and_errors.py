@@ -18,7 +18,7 @@ from csp.partner_center import (
     PermanentPartnerCenterError,
     TransientPartnerCenterError,
 )
-from csp.partner_center.client import retry_policy
+from csp.partner_center.client import one_attempt_per_call, retry_policy
 
 from .helpers import API, load
 from .test_operations import new_customer
@@ -129,6 +129,37 @@ def test_max_retries_zero_means_one_attempt(config, tokens, mocked):
     with pytest.raises(TransientPartnerCenterError):
         client.get_customer("33333333-3333-4333-8333-000000000005")
     assert client.call_count == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_work_on_its_own_schedule_sends_each_call_once_and_carries_retry_after(client, mocked, status):
+    """Inside a task (`one_attempt_per_call`) the task's schedule is the retry: one attempt per call."""
+    for _ in range(2):
+        mocked.get(
+            CUSTOMER_URL, status=status, headers={"Retry-After": "120"}, json=load("throttled_429.json")
+        )
+    mocked.get(CUSTOMER_URL, status=200, json=load("customer.json"))
+
+    with one_attempt_per_call(), pytest.raises(TransientPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+    assert (client.call_count, len(mocked.calls)) == (1, 1)
+    assert (info.value.status, info.value.retry_after) == (status, 120.0)  # not capped at the page's 60 s
+    # outside it, someone is waiting: urllib3 retries within the call, with the same request id
+    assert client.get_customer("33333333-3333-4333-8333-000000000005") is not None
+    assert (client.call_count, len(mocked.calls)) == (3, 3)
+    assert len({call.request.headers["MS-RequestId"] for call in mocked.calls[1:]}) == 1
+
+
+def test_retry_after_as_an_http_date_or_unreadable(client, mocked):
+    mocked.get(CUSTOMER_URL, status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    mocked.get(CUSTOMER_URL, status=503, headers={"Retry-After": "soon"})
+    seen = []
+    for _ in range(2):
+        with one_attempt_per_call(), pytest.raises(TransientPartnerCenterError) as info:
+            client.get_customer("33333333-3333-4333-8333-000000000005")
+        seen.append(info.value.retry_after)
+    assert seen == [0.0, None]  # a date already past means now; an unreadable value leaves the task's backoff
 
 
 def test_a_timeout_left_after_the_retries_is_transient(client, mocked):
