@@ -48,7 +48,6 @@ from .schemas import (
     Cart,
     CartLine,
     CartLineError,
-    CatalogProduct,
     CatalogSku,
     CheckoutResult,
     CreatedCustomer,
@@ -58,7 +57,6 @@ from .schemas import (
     GdapAccessAssignment,
     GdapRelationship,
     IndirectReseller,
-    MpnProfile,
     NewCustomer,
     OrderError,
     PageLink,
@@ -68,7 +66,6 @@ from .schemas import (
     PartnerRelationship,
     RelationshipRequestLink,
     WebhookRegistration,
-    WebhookTestStatus,
 )
 from .webhooks import certificate_check, certificate_url_prefix, webhook_rejection
 
@@ -224,16 +221,6 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _catalog_product_from(item: Any) -> CatalogProduct:
-    product_type = item.get("productType") if isinstance(item, Mapping) else None
-    return CatalogProduct(
-        id=_text(item, "id"),
-        title=str(item.get("title") or ""),
-        description=str(item.get("description") or ""),
-        product_type=_optional_text(product_type, "id") if isinstance(product_type, Mapping) else None,
-    )
 
 
 def _catalog_sku_from(item: Any) -> CatalogSku:
@@ -973,24 +960,6 @@ class PartnerCenterClient:
             resellers.extend(page)
         return resellers
 
-    def mpn_profile(self, mpn_id: str) -> MpnProfile | None:
-        """The partner behind an MPN ID, or None; existence only, not membership of our network."""
-        if not mpn_id:
-            raise ValueError("mpn_id is required")
-        try:
-            return self._call(
-                "GET",
-                self._api("profiles/mpn"),
-                lambda r: MpnProfile(
-                    mpn_id=_text(self._json(r), "mpnId"),
-                    partner_name=_optional_text(self._json(r), "partnerName"),
-                ),
-                operation="mpn_profile",
-                params={"mpnId": mpn_id},
-            )
-        except NotFound:
-            return None
-
     def agreement_status(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> AgreementStatus:
         """Whether a reseller signed the Microsoft Partner Agreement, with Microsoft's reason when not.
 
@@ -1023,10 +992,6 @@ class PartnerCenterClient:
             params=params,
             ok=(200, 400),
         )
-
-    def agreement_signed(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> bool:
-        """Whether a reseller signed the Microsoft Partner Agreement; 'not signed' codes answer False."""
-        return self.agreement_status(mpn_id=mpn_id, tenant_id=tenant_id).signed
 
     # -- customers -----------------------------------------------------------------------------------------
 
@@ -1410,54 +1375,6 @@ class PartnerCenterClient:
             headers={"Accept": "*/*", "Accept-Encoding": "deflate"},
         )
 
-    def products(self, country: str, *, segment: str | None = None) -> list[CatalogProduct]:
-        """The country's online-services products (new commerce and others)."""
-        params = {"country": country, "targetView": "OnlineServices"}
-        if segment:
-            params["targetSegment"] = segment
-        return self._call(
-            "GET",
-            self._api("products"),
-            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
-            operation="catalog_products",
-            params=params,
-        )
-
-    def skus(self, product_id: str, country: str) -> list[CatalogSku]:
-        """A product's SKUs in a country, with seat limits and attestation."""
-        return self._call(
-            "GET",
-            self._api(f"products/{quote(product_id, safe='')}/skus"),
-            lambda r: [_catalog_sku_from(item) for item in _items(self._json(r))],
-            operation="catalog_skus",
-            params={"country": country},
-        )
-
-    def availabilities(
-        self, product_id: str, sku_id: str, country: str, *, segment: str | None = None
-    ) -> list[Availability]:
-        """A SKU's availabilities in a country (every segment but nonprofit unless one is named)."""
-        params = {"country": country}
-        if segment:
-            params["targetSegment"] = segment
-        return self._call(
-            "GET",
-            self._api(f"products/{quote(product_id, safe='')}/skus/{quote(sku_id, safe='')}/availabilities"),
-            lambda r: [_availability_from(item) for item in _items(self._json(r))],
-            operation="catalog_availabilities",
-            params=params,
-        )
-
-    def customer_products(self, tenant_id: str) -> list[CatalogProduct]:
-        """The online-services products this customer may buy."""
-        return self._call(
-            "GET",
-            self._api(f"customers/{quote(tenant_id, safe='')}/products"),
-            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
-            operation="customer_products",
-            params={"targetView": "OnlineServices"},
-        )
-
     def customer_sku(self, tenant_id: str, product_id: str, sku_id: str) -> CatalogSku:
         """One SKU as this customer may buy it (seat limits, attestation)."""
         return self._call(
@@ -1734,28 +1651,6 @@ class PartnerCenterClient:
             result_ids=lambda correlation_id: {"test_correlation_id": correlation_id},
         )
 
-    def test_webhook_event_status(self, correlation_id: str) -> WebhookTestStatus:
-        """How Microsoft's delivery of a test event went (kept by Microsoft for seven days)."""
-
-        def parse(response: requests.Response) -> WebhookTestStatus:
-            payload = self._json(response)
-            results = payload.get("results") if isinstance(payload, Mapping) else None
-            last = results[-1] if isinstance(results, list) and results else {}
-            return WebhookTestStatus(
-                correlation_id=_optional_text(payload, "correlationId") or correlation_id,
-                status=_optional_text(payload, "status") or "",
-                callback_url=_optional_text(payload, "callbackUrl"),
-                response_code=_optional_text(last, "responseCode"),
-                message=_optional_text(last, "systemMessage") or _optional_text(last, "responseMessage"),
-            )
-
-        return self._call(
-            "GET",
-            f"{self.config.api_url}/webhooks/v1/registration/validationEvents/{quote(correlation_id, safe='')}",
-            parse,
-            operation="test_webhook_event_status",
-        )
-
     def _trusted_roots(self) -> list[x509.Certificate]:
         """The CA bundle every other call trusts; in sandbox mode also the sandbox's own CA (never in live mode)."""
         if self._roots is None:
@@ -1815,7 +1710,3 @@ class PartnerCenterClient:
             certificate_for=self.webhook_certificate,
             certificate_url_prefix=certificate_url_prefix(self.config),
         )
-
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Whether a delivery is signed by Microsoft's certificate from the pinned location."""
-        return self.webhook_rejection(body, headers) is None

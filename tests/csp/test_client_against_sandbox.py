@@ -261,9 +261,9 @@ def test_client_sends_the_bearer_token_and_refreshes_it_once_when_the_sandbox_an
     tokens = StaleFirst()
     client = PartnerCenterClient(config, token_provider=tokens, sleep=sleeps)
 
-    assert client.mpn_profile("1234567") is not None
+    assert client.agreement_status(mpn_id="1234567").signed is True
     assert tokens.invalidated == ["partner_center"]
-    assert len(logged_requests(url, "/v1/profiles/mpn")) == 2
+    assert len(logged_requests(url, "/v1/compliance/csp/agreementstatus")) == 2
     assert sleeps == []
 
 
@@ -383,31 +383,18 @@ def test_indirect_resellers_follows_every_page_when_pages_hold_one(
     assert len(logged_requests(url, "/v1/relationships")) == 3
 
 
-def test_mpn_profile_finds_a_known_partner_and_answers_none_for_an_unknown_mpn_id(
-    client: PartnerCenterClient,
-) -> None:
-    profile = client.mpn_profile("1234567")
-    assert profile is not None
-    assert profile.mpn_id == "1234567"
-    assert profile.partner_name == "Fabrikam IT Services"
-    outside = client.mpn_profile("4567890")
-    assert outside is not None and outside.partner_name == "Tailspin Consulting"
-
-    assert client.mpn_profile("9999999") is None
+def test_agreement_status_is_signed_for_fabrikam_and_not_for_litware(client: PartnerCenterClient) -> None:
+    assert client.agreement_status(mpn_id="1234567").signed is True
+    assert client.agreement_status(tenant_id=FABRIKAM).signed is True
+    assert client.agreement_status(mpn_id="3456789").signed is False
+    assert client.agreement_status(tenant_id=LITWARE).signed is False
 
 
-def test_agreement_signed_is_true_for_fabrikam_and_false_for_litware(client: PartnerCenterClient) -> None:
-    assert client.agreement_signed(mpn_id="1234567") is True
-    assert client.agreement_signed(tenant_id=FABRIKAM) is True
-    assert client.agreement_signed(mpn_id="3456789") is False
-    assert client.agreement_signed(tenant_id=LITWARE) is False
-
-
-def test_agreement_signed_for_an_unknown_mpn_id_is_a_permanent_error_with_microsofts_code(
+def test_agreement_status_for_an_unknown_mpn_id_is_a_permanent_error_with_microsofts_code(
     client: PartnerCenterClient,
 ) -> None:
     with pytest.raises(PermanentPartnerCenterError) as raised:
-        client.agreement_signed(mpn_id="9999999")
+        client.agreement_status(mpn_id="9999999")
 
     assert raised.value.code == 2200
 
@@ -829,7 +816,7 @@ def test_register_webhook_creates_then_replaces_the_registration(
     assert ("PUT", "/webhooks/v1/registration") in client.calls
 
 
-def test_verify_webhook_accepts_a_delivery_signed_by_the_sandbox_and_rejects_a_tampered_body(
+def test_webhook_rejection_accepts_a_delivery_signed_by_the_sandbox_and_rejects_a_tampered_body(
     url: str, sandbox_server: SandboxServer, client: PartnerCenterClient
 ) -> None:
     body = json.dumps(
@@ -847,12 +834,13 @@ def test_verify_webhook_accepts_a_delivery_signed_by_the_sandbox_and_rejects_a_t
         "x-ms-signature-algorithm": "rsa-sha256",
     }
 
-    assert client.verify_webhook(body, headers) is True
-    assert client.verify_webhook(body.replace(CONTOSO.encode(), WINGTIP.encode()), headers) is False
+    assert client.webhook_rejection(body, headers) is None
+    assert client.webhook_rejection(body.replace(CONTOSO.encode(), WINGTIP.encode()), headers) is not None
     foreign = {**headers, "x-ms-certificate-url": "https://attacker.example/cert.pem"}
-    assert client.verify_webhook(body, foreign) is False
+    assert client.webhook_rejection(body, foreign) is not None
     assert (
-        client.verify_webhook(body, {**headers, "Authorization": "Signature bm90IGEgc2lnbmF0dXJl"}) is False
+        client.webhook_rejection(body, {**headers, "Authorization": "Signature bm90IGEgc2lnbmF0dXJl"})
+        is not None
     )
     assert client.calls.count(("GET", CERTIFICATE_PATH)) == 1  # cached after the first fetch
 
@@ -871,8 +859,8 @@ def test_portal_acceptance_delivers_a_signed_webhook_that_the_client_verifies(
     event = json.loads(body)
     assert event["EventName"] == "indirect-reseller-relationship-accepted-by-customer"
     assert event["ResourceName"] == CONTOSO
-    assert client.verify_webhook(body, headers) is True
-    assert client.verify_webhook(body + b" ", headers) is False
+    assert client.webhook_rejection(body, headers) is None
+    assert client.webhook_rejection(body + b" ", headers) is not None
 
 
 # -- faults through real HTTP ------------------------------------------------------------------------------
@@ -881,10 +869,10 @@ def test_portal_acceptance_delivers_a_signed_webhook_that_the_client_verifies(
 def test_a_429_is_retried_after_the_retry_after_delay_and_then_succeeds(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")  # sign in first, so the fault hits the call itself
+    client.token_provider.token("partner_center")  # sign in first, so the fault hits the call itself
     faults(url, throttle={"count": 1, "retry_after": 0})
 
-    assert client.agreement_signed(mpn_id="1234567") is True
+    assert client.agreement_status(mpn_id="1234567").signed is True
 
     assert sleeps == [0.0]
     attempts = logged_requests(url, "/v1/compliance/csp/agreementstatus")
@@ -895,7 +883,7 @@ def test_a_429_is_retried_after_the_retry_after_delay_and_then_succeeds(
 def test_a_429_retry_after_header_sets_the_delay(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     faults(url, throttle={"count": 1, "retry_after": 7})
 
     assert len(client.indirect_resellers()) == 3
@@ -906,7 +894,7 @@ def test_a_429_retry_after_header_sets_the_delay(
 def test_a_503_is_retried_with_the_same_ms_request_id_and_creates_exactly_one_customer(
     url: str, sandbox_server: SandboxServer, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     request_id = str(uuid.uuid4())
     faults(url, fail={"count": 1, "status": 503})
 
@@ -933,7 +921,7 @@ def test_a_503_on_graph_is_retried_and_then_succeeds(
 def test_5xx_beyond_the_retry_budget_is_a_transient_error_carrying_the_request_id(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     faults(url, fail={"count": 10, "status": 503})
 
     with pytest.raises(TransientPartnerCenterError) as raised:
@@ -949,7 +937,7 @@ def test_5xx_beyond_the_retry_budget_is_a_transient_error_carrying_the_request_i
 def test_a_malformed_json_answer_is_a_permanent_error_with_a_clear_message(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     faults(url, malformed={"count": 1})
 
     with pytest.raises(PermanentPartnerCenterError) as raised:
@@ -966,7 +954,7 @@ def test_a_malformed_json_answer_is_a_permanent_error_with_a_clear_message(
 def test_a_reset_connection_is_retried_and_then_succeeds(
     url: str, client: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     faults(url, reset={"count": 1})
 
     assert client.domain_exists("contoso.com") is True
@@ -981,7 +969,7 @@ def test_timeouts_beyond_the_retry_budget_are_a_transient_error_after_bounded_re
     url: str, sleeps: Sleeps
 ) -> None:
     client = make_client(url, sleeps, timeout=0.3, max_retries=2, backoff=0.01)
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     faults(url, timeout={"count": 3, "seconds": 1})
 
     with pytest.raises(TransientPartnerCenterError) as raised:
@@ -998,7 +986,7 @@ def test_a_create_that_timed_out_is_retried_with_the_same_request_id_and_not_dup
     url: str, sandbox_server: SandboxServer, sleeps: Sleeps
 ) -> None:
     client = make_client(url, sleeps, timeout=0.3, max_retries=2, backoff=0.01)
-    client.mpn_profile("1234567")
+    client.token_provider.token("partner_center")
     request_id = str(uuid.uuid4())
     faults(url, timeout={"count": 1, "seconds": 1})
 

@@ -264,30 +264,17 @@ def test_next_link_to_a_foreign_host_is_refused(client, mocked):
     assert client.call_count == 1
 
 
-def test_mpn_profile_found_and_not_found(client, mocked):
-    mocked.get(f"{API}/v1/profiles/mpn", json=load("mpn_profile.json"))
-    mocked.get(f"{API}/v1/profiles/mpn", status=404, json=load("mpn_profile_not_found.json"))
-
-    profile = client.mpn_profile("1234567")
-
-    assert profile is not None
-    assert profile.mpn_id == "1234567"
-    assert profile.partner_name == "Fabrikam IT Services"
-    assert query(mocked, 0) == {"mpnId": ["1234567"]}
-    assert client.mpn_profile("9999999") is None
-
-
 def test_agreement_signed_by_mpn_id(client, mocked):
     mocked.get(f"{API}/v1/compliance/csp/agreementstatus", json=load("agreement_status_signed.json"))
 
-    assert client.agreement_signed(mpn_id="1234567") is True
+    assert client.agreement_status(mpn_id="1234567").signed is True
     assert query(mocked) == {"mpnId": ["1234567"]}
 
 
 def test_agreement_signed_by_tenant_id(client, mocked):
     mocked.get(f"{API}/v1/compliance/csp/agreementstatus", json={"isAgreementSigned": False})
 
-    assert client.agreement_signed(tenant_id=FABRIKAM_TENANT) is False
+    assert client.agreement_status(tenant_id=FABRIKAM_TENANT).signed is False
     assert query(mocked) == {"tenantId": [FABRIKAM_TENANT]}
 
 
@@ -296,7 +283,7 @@ def test_agreement_not_signed_codes_answer_false(client, mocked, code):
     payload = load("agreement_status_not_signed_2203.json") | {"code": code}
     mocked.get(f"{API}/v1/compliance/csp/agreementstatus", status=400, json=payload)
 
-    assert client.agreement_signed(mpn_id="3456789") is False
+    assert client.agreement_status(mpn_id="3456789").signed is False
 
 
 @pytest.mark.parametrize(
@@ -320,23 +307,23 @@ def test_agreement_status_other_400_raises_with_code(client, mocked):
     )
 
     with pytest.raises(PermanentPartnerCenterError) as info:
-        client.agreement_signed(mpn_id="12ab")
+        client.agreement_status(mpn_id="12ab")
     assert info.value.code == 2000
     assert info.value.description == "MpnId is not a numeric value."
 
 
 def test_agreement_status_needs_exactly_one_id(client):
     with pytest.raises(ValueError):
-        client.agreement_signed()
+        client.agreement_status()
     with pytest.raises(ValueError):
-        client.agreement_signed(mpn_id="1", tenant_id="2")
+        client.agreement_status(mpn_id="1", tenant_id="2")
 
 
 def test_agreement_status_that_is_not_a_boolean_is_a_permanent_error(client, mocked):
     mocked.get(f"{API}/v1/compliance/csp/agreementstatus", json={"isAgreementSigned": "yes"})
 
     with pytest.raises(PermanentPartnerCenterError):
-        client.agreement_signed(mpn_id="1234567")
+        client.agreement_status(mpn_id="1234567")
 
 
 def test_get_customer_returns_typed_customer(client, mocked):
