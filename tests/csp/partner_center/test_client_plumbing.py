@@ -1,4 +1,6 @@
-"""Retries, backoff, token refresh and error mapping: bounded, exact, and never a raw KeyError."""
+"""The client's plumbing: Microsoft's headers and ids, the retry policy per caller (urllib3's bounded retries for
+someone waiting, one attempt inside `one_attempt_per_call`), typed errors, the token refresh on 401, the audit
+recorder and the session; against documented answers and, over real HTTP, the sandbox's faults."""
 
 from __future__ import annotations
 
@@ -7,38 +9,100 @@ import uuid
 
 import pytest
 import requests
-import responses
 from urllib3 import HTTPResponse
 from urllib3.util.retry import RequestHistory
 
-from csp.partner_center import (
-    NotFound,
-    PartnerCenterClient,
-    PartnerCenterError,
-    PermanentPartnerCenterError,
-    TransientPartnerCenterError,
+from csp.partner_center import PartnerCenterError
+from csp.partner_center.auth import token_provider_for
+from csp.partner_center.client import PartnerCenterClient, one_attempt_per_call, retry_policy
+from csp.partner_center.exceptions import NotFound, PermanentPartnerCenterError, TransientPartnerCenterError
+from csp.partner_center.schemas import PartnerCenterConfig
+from csp.sandbox.server import SandboxServer
+
+from .helpers import (
+    API,
+    CUSTOMER_URL,
+    CUSTOMERS_URL,
+    DOMAIN_URL,
+    FABRIKAM_TENANT,
+    GRAPH,
+    LOGIN,
+    correlation_ids,
+    is_uuid,
+    load,
+    new_customer,
+    request_ids,
+    sent,
 )
-from csp.partner_center.client import one_attempt_per_call, retry_policy
-
-from .helpers import API, load
-from .test_operations import new_customer
-
-DOMAIN_URL = f"{API}/v1/domains/contoso.onmicrosoft.com"
-CUSTOMERS_URL = f"{API}/v1/customers"
-CUSTOMER_URL = f"{API}/v1/customers/33333333-3333-4333-8333-000000000005"
-
-
-def request_ids(mocked: responses.RequestsMock) -> set[str]:
-    return {call.request.headers["MS-RequestId"] for call in mocked.calls}
+from .live import (
+    Sleeps,
+    faults,
+    logged_requests,
+    make_client,
+    sandbox_new_customer,
+    small_gdap,
+)
 
 
-def correlation_ids(mocked: responses.RequestsMock) -> set[str]:
-    return {call.request.headers["MS-CorrelationId"] for call in mocked.calls}
+def _throttled(retry_after: str | None) -> HTTPResponse:
+    return HTTPResponse(status=429, headers={"Retry-After": retry_after} if retry_after else {})
 
 
-# urllib3's Retry does the transient retries. `responses` replays its status retries (not its sleeps, and not
-# network errors), so these tests assert what was sent; the waits and the network errors are proved over real
-# HTTP in tests/csp/test_client_against_sandbox.py.
+def test_every_call_sends_microsoft_headers(client, mocked):
+    mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    headers = sent(mocked).headers
+    assert headers["Authorization"] == "Bearer partner_center-token-1"
+    assert headers["Accept"] == "application/json"
+    assert is_uuid(headers["MS-RequestId"])
+    assert is_uuid(headers["MS-CorrelationId"])
+    assert headers["MS-RequestId"] != headers["MS-CorrelationId"]
+    assert headers["X-Locale"] == "en-US"
+    assert headers["MS-PartnerCenter-Application"] == "CSP Storefront tests"
+    assert headers["MS-Contract-Version"] == "v1"
+    assert "Content-Type" not in headers
+
+
+def test_graph_and_sign_in_discovery_get_no_partner_center_contract_version(client, mocked):
+    mocked.get(
+        f"{GRAPH}/v1.0/tenantRelationships/delegatedAdminRelationships/r1",
+        json={"id": "r1", "status": "active"},
+    )
+    mocked.get(
+        f"{LOGIN}/contoso.onmicrosoft.com/.well-known/openid-configuration",
+        json={"issuer": f"https://sts.windows.net/{FABRIKAM_TENANT}/"},
+    )
+
+    client.get_gdap_relationship("r1")
+    client.tenant_id_for_domain("contoso.onmicrosoft.com")
+
+    assert ["MS-Contract-Version" in call.request.headers for call in mocked.calls] == [False, False]
+
+
+def test_each_logical_call_gets_fresh_request_and_correlation_ids(client, mocked):
+    mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+    mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+
+    client.domain_exists("contoso.onmicrosoft.com")
+    client.domain_exists("contoso.onmicrosoft.com")
+
+    first, second = sent(mocked, 0).headers, sent(mocked, 1).headers
+    assert first["MS-RequestId"] != second["MS-RequestId"]
+    assert first["MS-CorrelationId"] != second["MS-CorrelationId"]
+    assert client.call_count == 2
+    assert list(client.calls) == [("HEAD", "/v1/domains/contoso.onmicrosoft.com")] * 2
+
+
+def test_next_link_to_a_foreign_host_is_refused(client, mocked):
+    page = load("indirect_resellers_page1.json")
+    page["links"]["next"]["uri"] = "https://evil.example/steal"
+    mocked.get(f"{API}/v1/relationships", json=page)
+
+    with pytest.raises(PermanentPartnerCenterError, match="another host"):
+        client.indirect_resellers()
+    assert client.call_count == 1
 
 
 def test_429_is_retried_with_the_same_request_id(client, mocked):
@@ -50,10 +114,6 @@ def test_429_is_retried_with_the_same_request_id(client, mocked):
     assert client.call_count == 2
     assert len(request_ids(mocked)) == 1
     assert len(correlation_ids(mocked)) == 1
-
-
-def _throttled(retry_after: str | None) -> HTTPResponse:
-    return HTTPResponse(status=429, headers={"Retry-After": retry_after} if retry_after else {})
 
 
 def test_the_retry_policy_waits_retry_after_capped_and_the_sdk_backoff_otherwise(config):
@@ -368,3 +428,160 @@ def test_session_behind_a_proxy_keeps_requests_own_environment_handling(monkeypa
     session = microsoft_session()
     assert session.trust_env is True
     assert session.verify is True
+
+
+def test_client_sends_the_bearer_token_and_refreshes_it_once_when_the_sandbox_answers_401(
+    url: str, sleeps: Sleeps
+) -> None:
+    config = PartnerCenterConfig.for_sandbox(url)
+    real = token_provider_for(config)
+
+    class StaleFirst:
+        def __init__(self) -> None:
+            self.invalidated: list[str | None] = []
+
+        def token(self, resource: str) -> str:
+            return "sandbox-expired-token" if not self.invalidated else real.token(resource)
+
+        def invalidate(self, resource: str | None = None) -> None:
+            self.invalidated.append(resource)
+            real.invalidate(resource)
+
+    tokens = StaleFirst()
+    live = PartnerCenterClient(config, token_provider=tokens, sleep=sleeps)
+
+    assert live.agreement_status(mpn_id="1234567").signed is True
+    assert tokens.invalidated == ["partner_center"]
+    assert len(logged_requests(url, "/v1/compliance/csp/agreementstatus")) == 2
+    assert sleeps == []
+
+
+def test_a_429_is_retried_after_the_retry_after_delay_and_then_succeeds(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    live.token_provider.token("partner_center")  # sign in first, so the fault hits the call itself
+    faults(url, throttle={"count": 1, "retry_after": 0})
+
+    assert live.agreement_status(mpn_id="1234567").signed is True
+
+    assert sleeps == [0.0]
+    attempts = logged_requests(url, "/v1/compliance/csp/agreementstatus")
+    assert len(attempts) == 2
+    assert attempts[0]["ms_request_id"] == attempts[1]["ms_request_id"]
+
+
+def test_a_429_retry_after_header_sets_the_delay(url: str, live: PartnerCenterClient, sleeps: Sleeps) -> None:
+    live.token_provider.token("partner_center")
+    faults(url, throttle={"count": 1, "retry_after": 7})
+
+    assert len(live.indirect_resellers()) == 3
+
+    assert sleeps == [7.0]  # the no-op sleep was asked for Retry-After, not the backoff
+
+
+def test_a_503_is_retried_with_the_same_ms_request_id_and_creates_exactly_one_customer(
+    url: str, sandbox_server: SandboxServer, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    live.token_provider.token("partner_center")
+    request_id = str(uuid.uuid4())
+    faults(url, fail={"count": 1, "status": 503})
+
+    created = live.create_customer(sandbox_new_customer("fourthcoffee"), request_id=request_id)
+
+    attempts = [r for r in logged_requests(url, "/v1/customers") if r["method"] == "POST"]
+    assert [r["ms_request_id"] for r in attempts] == [request_id, request_id]
+    assert len(sleeps) == 1
+    assert created.tenant_id in sandbox_server.state.customers
+    domains = [t.initial_domain for t in sandbox_server.state.tenants.values()]
+    assert domains.count("fourthcoffee.onmicrosoft.com") == 1
+
+
+def test_a_503_on_graph_is_retried_and_then_succeeds(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    created = small_gdap(live, "Retried read")
+    faults(url, fail={"count": 1, "status": 503})
+
+    assert live.get_gdap_relationship(created.id).status == "created"
+    assert len(sleeps) == 1
+
+
+def test_5xx_beyond_the_retry_budget_is_a_transient_error_carrying_the_request_id(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    live.token_provider.token("partner_center")
+    faults(url, fail={"count": 10, "status": 503})
+
+    with pytest.raises(TransientPartnerCenterError) as raised:
+        live.domain_exists("contoso.onmicrosoft.com")
+
+    assert raised.value.status == 503
+    attempts = logged_requests(url, "/v1/domains/")
+    assert len(attempts) == 3  # one try + max_retries=2
+    assert {r["ms_request_id"] for r in attempts} == {raised.value.request_id}
+    assert len(sleeps) == 2
+
+
+def test_a_malformed_json_answer_is_a_permanent_error_with_a_clear_message(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    live.token_provider.token("partner_center")
+    faults(url, malformed={"count": 1})
+
+    with pytest.raises(PermanentPartnerCenterError) as raised:
+        live.customers_page()
+
+    assert not isinstance(raised.value, TransientPartnerCenterError)
+    assert "unexpected answer from Microsoft to customers_page" in str(raised.value)
+    assert "not JSON" in str(raised.value)
+    assert raised.value.status == 200
+    assert sleeps == []  # bad content is not retried
+    assert len(live.customers_page().items) == 1  # the next answer is fine again
+
+
+def test_a_reset_connection_is_retried_and_then_succeeds(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    live.token_provider.token("partner_center")
+    faults(url, reset={"count": 1})
+
+    assert live.domain_exists("contoso.com") is True
+
+    attempts = logged_requests(url, "/v1/domains/")
+    assert len(attempts) == 2
+    assert attempts[0]["ms_request_id"] == attempts[1]["ms_request_id"]
+    assert len(sleeps) == 1
+
+
+def test_timeouts_beyond_the_retry_budget_are_a_transient_error_after_bounded_retries(
+    url: str, sleeps: Sleeps
+) -> None:
+    live = make_client(url, sleeps, timeout=0.3, max_retries=2, backoff=0.01)
+    live.token_provider.token("partner_center")
+    faults(url, timeout={"count": 3, "seconds": 1})
+
+    with pytest.raises(TransientPartnerCenterError) as raised:
+        live.indirect_resellers()
+
+    assert "timed out" in str(raised.value)
+    attempts = logged_requests(url, "/v1/relationships")
+    assert len(attempts) == 3
+    assert {r["ms_request_id"] for r in attempts} == {raised.value.request_id}
+    assert sleeps == [pytest.approx(0.01), pytest.approx(0.03)]  # exponential backoff
+
+
+def test_a_create_that_timed_out_is_retried_with_the_same_request_id_and_not_duplicated(
+    url: str, sandbox_server: SandboxServer, sleeps: Sleeps
+) -> None:
+    live = make_client(url, sleeps, timeout=0.3, max_retries=2, backoff=0.01)
+    live.token_provider.token("partner_center")
+    request_id = str(uuid.uuid4())
+    faults(url, timeout={"count": 1, "seconds": 1})
+
+    created = live.create_customer(sandbox_new_customer("fourthcoffee"), request_id=request_id)
+
+    attempts = [r for r in logged_requests(url, "/v1/customers") if r["method"] == "POST"]
+    assert [r["ms_request_id"] for r in attempts] == [request_id, request_id]
+    domains = [t.initial_domain for t in sandbox_server.state.tenants.values()]
+    assert domains.count("fourthcoffee.onmicrosoft.com") == 1
+    assert created.tenant_id in sandbox_server.state.customers
