@@ -585,3 +585,31 @@ def test_a_create_that_timed_out_is_retried_with_the_same_request_id_and_not_dup
     domains = [t.initial_domain for t in sandbox_server.state.tenants.values()]
     assert domains.count("fourthcoffee.onmicrosoft.com") == 1
     assert created.tenant_id in sandbox_server.state.customers
+
+
+@pytest.mark.parametrize(
+    ("fault", "retry_after"),
+    [
+        ({"reset": {"count": 1}}, None),
+        ({"timeout": {"count": 1, "seconds": 1}}, None),
+        ({"fail": {"count": 1, "status": 503}}, None),
+        ({"throttle": {"count": 1, "retry_after": 30}}, 30.0),
+    ],
+    ids=["reset", "timeout", "503", "429"],
+)
+def test_inside_one_attempt_per_call_a_fault_reaches_the_task_after_exactly_one_request(
+    url: str, sleeps: Sleeps, fault: dict, retry_after: float | None
+) -> None:
+    """Over real sockets: no urllib3 retry under a task's own schedule; the same call outside it retries."""
+    live = make_client(url, sleeps, timeout=0.3, max_retries=2, backoff=0.01)
+    live.token_provider.token("partner_center")
+    faults(url, **fault)
+
+    with one_attempt_per_call(), pytest.raises(TransientPartnerCenterError) as raised:
+        live.domain_exists("contoso.com")
+
+    assert len(logged_requests(url, "/v1/domains/")) == 1
+    assert (sleeps, raised.value.retry_after) == ([], retry_after)
+    faults(url, **fault)
+    assert live.domain_exists("contoso.com") is True
+    assert len(logged_requests(url, "/v1/domains/")) == 3  # outside it: the fault, then its retry
