@@ -149,7 +149,8 @@ def gdap_request_create(
     auto_extend: bool = False,
     reason: str = "",
 ) -> GdapRequest:
-    """Records a distributor's GDAP request (staff) and hands it to the worker, which creates it at Microsoft.
+    """Records a distributor's GDAP request (staff); the caller queues `tasks.gdap_request_submit` after commit, and
+    beat's follow pass sends any request the broker lost.
 
     1. the tenant must be one the organisation holds (`csp/trust.py`: verified, ordered, or a staff decision);
     2. the template must carry roles and the distributor's security group (without it nobody gets a role);
