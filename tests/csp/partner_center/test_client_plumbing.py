@@ -105,6 +105,11 @@ def test_next_link_to_a_foreign_host_is_refused(client, mocked):
     assert client.call_count == 1
 
 
+# For someone waiting, urllib3's Retry does the transient retries. `responses` replays its status retries (not its
+# sleeps, and not network errors), so the tests with `client` assert what was sent; the waits and the network errors
+# are proved over real HTTP by the tests with `live` (the sandbox) further down.
+
+
 def test_429_is_retried_with_the_same_request_id(client, mocked):
     mocked.head(DOMAIN_URL, status=429, headers={"Retry-After": "7"})
     mocked.head(DOMAIN_URL, status=200)
