@@ -149,7 +149,8 @@ def gdap_request_create(
     auto_extend: bool = False,
     reason: str = "",
 ) -> GdapRequest:
-    """Records a distributor's GDAP request (staff) and hands it to the worker, which creates it at Microsoft.
+    """Records a distributor's GDAP request (staff); the caller queues `tasks.gdap_request_submit` after commit, and
+    beat's follow pass sends any request the broker lost.
 
     1. the tenant must be one the organisation holds (`csp/trust.py`: verified, ordered, or a staff decision);
     2. the template must carry roles and the distributor's security group (without it nobody gets a role);
@@ -206,15 +207,7 @@ def gdap_request_create(
             )
     except IntegrityError as error:  # another request for the same tenant and template won the race
         raise GdapRequestOpen(ALREADY_OPEN, field="role_template") from error
-    # If the broker is down, the beat's follow pass sends it at its first check: the request is never lost.
-    transaction.on_commit(lambda: _enqueue_submit(gdap_request.pk), robust=True)
     return gdap_request
-
-
-def _enqueue_submit(gdap_request_id: int) -> None:
-    from csp import tasks
-
-    tasks.gdap_request_submit.delay(gdap_request_id)
 
 
 def _claimed(gdap_request: GdapRequest, field: str, now: datetime) -> bool:

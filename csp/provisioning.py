@@ -432,17 +432,17 @@ def order_retry_scheduled(*, order_id: int, error: Exception, delay_seconds: flo
     )
 
 
-def orders_resume_stalled_pass(*, limit: int = 50) -> int:
-    """Queues again the orders no worker has advanced for ORDER_STALL_SECONDS, as when a worker died holding one.
+def orders_resume_stalled_pass(*, limit: int = 50) -> list[int]:
+    """The orders no worker has advanced for ORDER_STALL_SECONDS, as when a worker died holding one, claimed for
+    the task to queue again.
 
     1. Candidates: submitted or provisioning, not checked out yet (the fulfilment pass follows those), untouched
        since the cutoff and with no retry planned after it.
     2. Each is claimed by a conditional UPDATE on updated_at, so two passes never both resume one order.
-    3. The claimed order is queued again; its saved MS-RequestIds make the rerun safe at Microsoft, even when the
-       worker thought dead is only slow (both send the same request ids, Microsoft answers both with one result).
+    3. The task queues each claimed order again; its saved MS-RequestIds make the rerun safe at Microsoft, even
+       when the worker thought dead is only slow (both send the same request ids, Microsoft answers both with one
+       result).
     """
-    from csp import tasks
-
     cutoff = timezone.now() - timedelta(seconds=settings.ORDER_STALL_SECONDS)
     stalled = (
         Order.objects.filter(
@@ -453,13 +453,12 @@ def orders_resume_stalled_pass(*, limit: int = 50) -> int:
         .only("pk", "number", "updated_at")
         .order_by("updated_at")[:limit]
     )
-    resumed = 0
+    resumed = []
     for order in stalled:
         if not _claim_for_follow_up(order):
             continue  # another pass, or the worker itself, moved it meanwhile
         logger.warning("Order %s made no progress since %s: queued again", order.number, order.updated_at)
-        tasks.order_place.delay(order.pk)
-        resumed += 1
+        resumed.append(order.pk)
     return resumed
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
 
-from csp import webhooks
+from csp import tasks, webhooks
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
@@ -67,4 +67,6 @@ def partner_center_webhook(request: HttpRequest) -> JsonResponse:
     )
     if not receipt.accepted:
         return _error(401, "invalid_signature", "The delivery is not signed.")
+    if receipt.to_process:
+        tasks.webhook_process.delay_on_commit(receipt.delivery.pk)
     return JsonResponse({"status": "accepted", "id": receipt.delivery.pk})

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from common.ids import GUID
+from csp import gdap, polling
 from csp.connection import partner_center
 from csp.models import AuthorizationTransition, GdapRequest, WebhookDelivery
 from csp.partner_center.exceptions import PartnerCenterError
@@ -58,9 +58,14 @@ class WebhookReceipt:
     accepted: bool
     delivery: WebhookDelivery
 
+    @property
+    def to_process(self) -> bool:
+        """A signed, readable delivery waits for the worker's re-check (`webhook_process`)."""
+        return self.delivery.status == WebhookDelivery.Status.RECEIVED
+
 
 def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str = "") -> WebhookReceipt:
-    """Records a delivery; only a correctly signed one is processed, after commit, by the worker."""
+    """Records a delivery; only a correctly signed, readable one is left for the worker to process (`to_process`)."""
     rejection = partner_center().webhook_rejection(body, headers)
     signature_valid = rejection is None
     text = _storable(body[:MAX_BODY_KEPT].decode("utf-8", errors="replace"))
@@ -88,9 +93,7 @@ def webhook_receive(*, body: bytes, headers: Mapping[str, str], remote_addr: str
     delivery.event_name = event.event_name[:100]
     delivery.resource_uri = (event.resource_uri or "")[:1000]
     delivery.resource_name = (event.resource_name or "")[:200]
-    with transaction.atomic():
-        delivery.save()
-        transaction.on_commit(lambda: _enqueue(delivery.pk))
+    delivery.save()
     return WebhookReceipt(True, delivery)
 
 
@@ -104,12 +107,6 @@ def webhook_rejected_prune(*, keep: int) -> int:
     return deleted
 
 
-def _enqueue(delivery_id: int) -> None:
-    from csp import tasks
-
-    tasks.webhook_process.delay(delivery_id)
-
-
 def _resource_id(delivery: WebhookDelivery) -> str:
     """The id the event is about: the last GUID-like segment of the resource URI, else the resource name."""
     for value in (delivery.resource_uri.rstrip("/").rsplit("/", 1)[-1], delivery.resource_name):
@@ -120,8 +117,6 @@ def _resource_id(delivery: WebhookDelivery) -> str:
 
 def webhook_process(*, delivery_id: int) -> WebhookDelivery:
     """Re-checks what a trusted delivery names with Partner Center; the re-check decides, never the webhook."""
-    from csp import gdap, polling
-
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     if not delivery.signature_valid or delivery.status != WebhookDelivery.Status.RECEIVED:
         return delivery

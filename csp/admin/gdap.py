@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,7 +13,7 @@ from django.urls import reverse
 from common.admin import ReadOnlyModelAdmin
 from common.errors import StorefrontError
 from common.ids import is_guid
-from csp import gdap, webhooks
+from csp import gdap, tasks, webhooks
 from csp.models import GdapRequest, GdapRoleTemplate, WebhookDelivery
 from csp.partner_center.exceptions import PartnerCenterError
 
@@ -167,6 +168,9 @@ class GdapRequestAdmin(ReadOnlyModelAdmin):
             except StorefrontError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
+                # If the broker is down, the beat's follow pass sends it at its first check: nothing is lost.
+                request_id = gdap_request.pk
+                transaction.on_commit(lambda: tasks.gdap_request_submit.delay(request_id), robust=True)
                 self.message_user(
                     request,
                     f"{gdap_request.display_name} is being created at Microsoft; its approval link will be "

@@ -34,7 +34,6 @@ from .schemas import (
     GdapAccessAssignment,
     GdapRelationship,
     IndirectReseller,
-    MpnProfile,
     NewCustomer,
     OrderError,
     PageLink,
@@ -45,13 +44,11 @@ from .schemas import (
     RelationshipRequestLink,
     WebhookEvent,
     WebhookRegistration,
-    WebhookTestStatus,
 )
 from .webhooks import (
     certificate_check,
     certificate_url_prefix,
     parse_webhook_event,
-    verify_webhook_signature,
     webhook_rejection,
 )
 
@@ -74,7 +71,6 @@ __all__ = [
     "GdapRelationship",
     "InMemoryTokenCacheStore",
     "IndirectReseller",
-    "MpnProfile",
     "MsalTokenProvider",
     "NewCustomer",
     "NotFound",
@@ -96,11 +92,9 @@ __all__ = [
     "TransientPartnerCenterError",
     "WebhookEvent",
     "WebhookRegistration",
-    "WebhookTestStatus",
     "certificate_check",
     "certificate_url_prefix",
     "parse_webhook_event",
     "token_provider_for",
-    "verify_webhook_signature",
     "webhook_rejection",
 ]

@@ -13,9 +13,11 @@ import time
 import uuid
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -47,7 +49,6 @@ from .schemas import (
     Cart,
     CartLine,
     CartLineError,
-    CatalogProduct,
     CatalogSku,
     CheckoutResult,
     CreatedCustomer,
@@ -57,7 +58,6 @@ from .schemas import (
     GdapAccessAssignment,
     GdapRelationship,
     IndirectReseller,
-    MpnProfile,
     NewCustomer,
     OrderError,
     PageLink,
@@ -67,11 +67,15 @@ from .schemas import (
     PartnerRelationship,
     RelationshipRequestLink,
     WebhookRegistration,
-    WebhookTestStatus,
 )
 from .webhooks import certificate_check, certificate_url_prefix, webhook_rejection
 
-__all__ = ["GLOBAL_ADMINISTRATOR_ROLE_ID", "PartnerCenterClient", "PartnerCenterConfig"]
+__all__ = [
+    "GLOBAL_ADMINISTRATOR_ROLE_ID",
+    "PartnerCenterClient",
+    "PartnerCenterConfig",
+    "one_attempt_per_call",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -217,16 +221,6 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _catalog_product_from(item: Any) -> CatalogProduct:
-    product_type = item.get("productType") if isinstance(item, Mapping) else None
-    return CatalogProduct(
-        id=_text(item, "id"),
-        title=str(item.get("title") or ""),
-        description=str(item.get("description") or ""),
-        product_type=_optional_text(product_type, "id") if isinstance(product_type, Mapping) else None,
-    )
 
 
 def _catalog_sku_from(item: Any) -> CatalogSku:
@@ -408,7 +402,7 @@ def retry_policy(
     sleeper: Callable[[float], None] | None = None,
     on_retry: Callable[[str, str], None] | None = None,
 ) -> MicrosoftRetry:
-    """The one transient-retry policy: network errors, 429 (Retry-After, capped) and 5xx, for every method."""
+    """The transient-retry policy for someone waiting: network errors, 429 (Retry-After, capped) and 5xx."""
     return MicrosoftRetry(
         total=config.max_retries,
         connect=config.max_retries,
@@ -429,6 +423,41 @@ def retry_policy(
     )
 
 
+# The one retry policy per kind of caller:
+# - someone waiting on a page (a buyer, an admin, Microsoft delivering a webhook) gets urllib3's short bounded
+#   retries inside the call (`retry_policy`);
+# - work with its own schedule (a Celery task, a beat pass) runs inside `one_attempt_per_call`: each call is sent
+#   once and a transient error reaches the task at once, whose retry or next run is the retry (a 429's Retry-After
+#   travels on the error). Retries are never multiplied: a run is one attempt per logical call.
+_one_attempt: ContextVar[bool] = ContextVar("partner_center_one_attempt", default=False)
+
+
+@contextmanager
+def one_attempt_per_call() -> Iterator[None]:
+    """Inside it, every Partner Center call is sent once: for work whose schedule retries it."""
+    token = _one_attempt.set(True)
+    try:
+        yield
+    finally:
+        _one_attempt.reset(token)
+
+
+class CallerRetryAdapter(HTTPAdapter):
+    """Mounted on the session: `retry_policy` for someone waiting, no retry inside `one_attempt_per_call`."""
+
+    def __init__(self, retry: Retry) -> None:
+        self._single = retry.new(total=0, connect=0, read=0, status=0)
+        super().__init__(max_retries=retry)
+
+    @property  # type: ignore[override]
+    def max_retries(self) -> Retry:
+        return self._single if _one_attempt.get() else self._retry
+
+    @max_retries.setter
+    def max_retries(self, retry: Retry) -> None:
+        self._retry = retry
+
+
 def microsoft_session(retry: Retry | None = None) -> requests.Session:
     """A session for Microsoft's hosts. Without proxy variables in the environment it stops re-reading the
     environment on every request (a measurable cost per call), keeping the one setting that matters here: the CA
@@ -438,18 +467,22 @@ def microsoft_session(retry: Retry | None = None) -> requests.Session:
         session.trust_env = False
         session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     if retry is not None:
-        adapter = HTTPAdapter(max_retries=retry)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        _mount(session, retry)
     return session
+
+
+def _mount(session: requests.Session, retry: Retry) -> None:
+    adapter = CallerRetryAdapter(retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
 
 class PartnerCenterClient:
     """Typed operations on Partner Center and Graph, with Microsoft's headers, bounded retries, typed errors.
 
-    Transient retries are urllib3's (`retry_policy`, mounted on the session): the same MS-RequestId across
-    attempts of one logical call, the SDK's backoff on network errors and 5xx, Retry-After (capped) on 429. Our
-    own code keeps one thing: a single token refresh on 401.
+    Transient retries are urllib3's (`retry_policy`, mounted on the session), except inside
+    `one_attempt_per_call`: the same MS-RequestId across attempts of one logical call, the SDK's backoff on
+    network errors and 5xx, Retry-After (capped) on 429. Our own code keeps one thing: a single token refresh on 401.
     """
 
     def __init__(
@@ -468,9 +501,7 @@ class PartnerCenterClient:
         if session is None:
             session = microsoft_session(policy)
         else:
-            adapter = HTTPAdapter(max_retries=policy)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
+            _mount(session, policy)
         self._session = session
         self._tokens: TokenProvider = token_provider or token_provider_for(
             config, cache_store=token_cache_store, session=self._session
@@ -637,23 +668,33 @@ class PartnerCenterClient:
                 code = nested
                 description = _optional_text(body, "error_description")
         request_id, correlation_id = self._ids_of(response)
-        if status == 429 or status >= 500:
-            cls: type[PartnerCenterError] = TransientPartnerCenterError
-        elif status == 404:
-            cls = NotFound
-        else:
-            cls = PermanentPartnerCenterError
         message = f"Microsoft answered HTTP {status} to {operation}"
         if description:
             message = f"{message}: {description[:300]}"
-        return cls(
-            message,
-            status=status,
-            code=code,
-            description=description,
-            request_id=request_id,
-            correlation_id=correlation_id,
-        )
+        details: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "description": description,
+            "request_id": request_id,
+            "correlation_id": correlation_id,
+        }
+        if status == 429 or status >= 500:
+            return TransientPartnerCenterError(message, retry_after=self._retry_after(response), **details)
+        if status == 404:
+            return NotFound(message, **details)
+        return PermanentPartnerCenterError(message, **details)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        """Microsoft's Retry-After in seconds (a number or an HTTP date), None when absent or unreadable."""
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(
+                0.0, float(Retry(0).parse_retry_after(value))
+            )  # uncapped: the page policy caps its own
+        except Exception:  # urllib3 raises InvalidHeader on an unreadable value
+            return None
 
     @staticmethod
     def _ids_of(response: requests.Response) -> tuple[str | None, str | None]:
@@ -843,7 +884,7 @@ class PartnerCenterClient:
         domain = f"{prefix}.onmicrosoft.com"
         # The two questions are independent: sign-in discovery (no token, nothing recorded) is asked on a side
         # thread while Partner Center is asked here, so the buyer waits for the slower of the two, not the sum.
-        discovery = self._side_pool().submit(self.tenant_id_for_domain, domain)
+        discovery = self._side_pool().submit(copy_context().run, self.tenant_id_for_domain, domain)
         try:
             exists = self.domain_exists(domain)
         except BaseException:
@@ -919,24 +960,6 @@ class PartnerCenterClient:
             resellers.extend(page)
         return resellers
 
-    def mpn_profile(self, mpn_id: str) -> MpnProfile | None:
-        """The partner behind an MPN ID, or None; existence only, not membership of our network."""
-        if not mpn_id:
-            raise ValueError("mpn_id is required")
-        try:
-            return self._call(
-                "GET",
-                self._api("profiles/mpn"),
-                lambda r: MpnProfile(
-                    mpn_id=_text(self._json(r), "mpnId"),
-                    partner_name=_optional_text(self._json(r), "partnerName"),
-                ),
-                operation="mpn_profile",
-                params={"mpnId": mpn_id},
-            )
-        except NotFound:
-            return None
-
     def agreement_status(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> AgreementStatus:
         """Whether a reseller signed the Microsoft Partner Agreement, with Microsoft's reason when not.
 
@@ -969,10 +992,6 @@ class PartnerCenterClient:
             params=params,
             ok=(200, 400),
         )
-
-    def agreement_signed(self, *, mpn_id: str | None = None, tenant_id: str | None = None) -> bool:
-        """Whether a reseller signed the Microsoft Partner Agreement; 'not signed' codes answer False."""
-        return self.agreement_status(mpn_id=mpn_id, tenant_id=tenant_id).signed
 
     # -- customers -----------------------------------------------------------------------------------------
 
@@ -1356,54 +1375,6 @@ class PartnerCenterClient:
             headers={"Accept": "*/*", "Accept-Encoding": "deflate"},
         )
 
-    def products(self, country: str, *, segment: str | None = None) -> list[CatalogProduct]:
-        """The country's online-services products (new commerce and others)."""
-        params = {"country": country, "targetView": "OnlineServices"}
-        if segment:
-            params["targetSegment"] = segment
-        return self._call(
-            "GET",
-            self._api("products"),
-            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
-            operation="catalog_products",
-            params=params,
-        )
-
-    def skus(self, product_id: str, country: str) -> list[CatalogSku]:
-        """A product's SKUs in a country, with seat limits and attestation."""
-        return self._call(
-            "GET",
-            self._api(f"products/{quote(product_id, safe='')}/skus"),
-            lambda r: [_catalog_sku_from(item) for item in _items(self._json(r))],
-            operation="catalog_skus",
-            params={"country": country},
-        )
-
-    def availabilities(
-        self, product_id: str, sku_id: str, country: str, *, segment: str | None = None
-    ) -> list[Availability]:
-        """A SKU's availabilities in a country (every segment but nonprofit unless one is named)."""
-        params = {"country": country}
-        if segment:
-            params["targetSegment"] = segment
-        return self._call(
-            "GET",
-            self._api(f"products/{quote(product_id, safe='')}/skus/{quote(sku_id, safe='')}/availabilities"),
-            lambda r: [_availability_from(item) for item in _items(self._json(r))],
-            operation="catalog_availabilities",
-            params=params,
-        )
-
-    def customer_products(self, tenant_id: str) -> list[CatalogProduct]:
-        """The online-services products this customer may buy."""
-        return self._call(
-            "GET",
-            self._api(f"customers/{quote(tenant_id, safe='')}/products"),
-            lambda r: [_catalog_product_from(item) for item in _items(self._json(r))],
-            operation="customer_products",
-            params={"targetView": "OnlineServices"},
-        )
-
     def customer_sku(self, tenant_id: str, product_id: str, sku_id: str) -> CatalogSku:
         """One SKU as this customer may buy it (seat limits, attestation)."""
         return self._call(
@@ -1680,28 +1651,6 @@ class PartnerCenterClient:
             result_ids=lambda correlation_id: {"test_correlation_id": correlation_id},
         )
 
-    def test_webhook_event_status(self, correlation_id: str) -> WebhookTestStatus:
-        """How Microsoft's delivery of a test event went (kept by Microsoft for seven days)."""
-
-        def parse(response: requests.Response) -> WebhookTestStatus:
-            payload = self._json(response)
-            results = payload.get("results") if isinstance(payload, Mapping) else None
-            last = results[-1] if isinstance(results, list) and results else {}
-            return WebhookTestStatus(
-                correlation_id=_optional_text(payload, "correlationId") or correlation_id,
-                status=_optional_text(payload, "status") or "",
-                callback_url=_optional_text(payload, "callbackUrl"),
-                response_code=_optional_text(last, "responseCode"),
-                message=_optional_text(last, "systemMessage") or _optional_text(last, "responseMessage"),
-            )
-
-        return self._call(
-            "GET",
-            f"{self.config.api_url}/webhooks/v1/registration/validationEvents/{quote(correlation_id, safe='')}",
-            parse,
-            operation="test_webhook_event_status",
-        )
-
     def _trusted_roots(self) -> list[x509.Certificate]:
         """The CA bundle every other call trusts; in sandbox mode also the sandbox's own CA (never in live mode)."""
         if self._roots is None:
@@ -1761,7 +1710,3 @@ class PartnerCenterClient:
             certificate_for=self.webhook_certificate,
             certificate_url_prefix=certificate_url_prefix(self.config),
         )
-
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """Whether a delivery is signed by Microsoft's certificate from the pinned location."""
-        return self.webhook_rejection(body, headers) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PartnerCenterError(Exception):
     """Base for every failure talking to Microsoft; carries what support needs to trace the call."""
@@ -38,7 +40,14 @@ class PartnerCenterError(Exception):
 
 
 class TransientPartnerCenterError(PartnerCenterError):
-    """Microsoft was unreachable, slow, throttling or failing: try again later with the same request id."""
+    """Microsoft was unreachable, slow, throttling or failing: try again later with the same request id.
+
+    `retry_after` is Microsoft's Retry-After in seconds, when it sent one: the earliest a task should retry.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class PermanentPartnerCenterError(PartnerCenterError):

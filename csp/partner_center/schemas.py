@@ -132,12 +132,6 @@ class IndirectReseller:
 
 
 @dataclass(frozen=True)
-class MpnProfile:
-    mpn_id: str
-    partner_name: str | None = None
-
-
-@dataclass(frozen=True)
 class Customer:
     tenant_id: str
     domain: str
@@ -256,14 +250,6 @@ class Cart:
 
 
 @dataclass(frozen=True)
-class CatalogProduct:
-    id: str
-    title: str
-    description: str
-    product_type: str | None
-
-
-@dataclass(frozen=True)
 class CatalogSku:
     """A SKU of a product: seat limits, trial flag and whether the cart line must carry an attestation."""
 
@@ -372,14 +358,3 @@ class WebhookEvent:
     resource_name: str | None
     audit_uri: str | None
     resource_change_utc_date: datetime | None
-
-
-@dataclass(frozen=True)
-class WebhookTestStatus:
-    """Microsoft's record of one test event delivery (validationEvents), for the admin to see it arrived."""
-
-    correlation_id: str
-    status: str
-    callback_url: str | None = None
-    response_code: str | None = None
-    message: str | None = None

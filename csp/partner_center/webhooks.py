@@ -181,11 +181,6 @@ def webhook_rejection(
         return "The signing certificate could not be fetched or checked."
 
 
-def verify_webhook_signature(body: bytes, headers: Mapping[str, str], **options: Any) -> bool:
-    """True only for a delivery Microsoft signed; see `webhook_rejection` for why one is refused."""
-    return webhook_rejection(body, headers, **options) is None
-
-
 def parse_webhook_event(body: bytes | str | Mapping[str, Any]) -> WebhookEvent:
     """The typed event from a delivery's JSON body; an unreadable body is a permanent error."""
     try:

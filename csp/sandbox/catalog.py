@@ -669,69 +669,10 @@ def line_cap_error(
 # -- handlers ---------------------------------------------------------------------------------------------------
 
 
-def list_products(app: SandboxApp, req: Request) -> Response:
-    country = req.query.get("country", "")
-    if not country:
-        raise SandboxError(400, "The country parameter is required.", 400008)
-    segment = CATALOG_SEGMENTS_REVERSE.get(req.query.get("targetsegment", "").lower())
-    items = [
-        {
-            "id": p.id,
-            "title": p.title,
-            "description": p.description,
-            "productType": {"id": "OnlineServicesNCE", "displayName": "OnlineServicesNCE"},
-            "links": {
-                "skus": {"uri": f"/products/{p.id}/skus?country={country}", "method": "GET", "headers": []}
-            },
-        }
-        for p in PRODUCTS
-        if segment is None or segment in p.segments
-    ]
-    return json_response(
-        200, {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}
-    )
-
-
-CATALOG_SEGMENTS_REVERSE = {v: k for k, v in CATALOG_SEGMENTS.items()}
-
-
-def list_skus(app: SandboxApp, req: Request, product_id: str) -> Response:
-    product = PRODUCTS_BY_ID.get(product_id.upper())
-    if product is None:
-        raise SandboxError(404, f"The product {product_id} was not found.", 400013)
-    items = [_sku_json(product, sku) for sku in product.skus]
-    return json_response(
-        200, {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}
-    )
-
-
-def sku_detail(app: SandboxApp, req: Request, product_id: str, sku_id: str) -> Response:
-    return json_response(200, _sku_json(*_sku(product_id, sku_id)))
-
-
-def list_availabilities(app: SandboxApp, req: Request, product_id: str, sku_id: str) -> Response:
-    product, sku = _sku(product_id, sku_id)
-    items = _availabilities(app, product, sku, req.query.get("country", "US"), req.query.get("targetsegment"))
-    return json_response(
-        200, {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}
-    )
-
-
 def _customer(app: SandboxApp, customer_id: str) -> None:
     from csp.sandbox.partner_center import get_customer
 
     get_customer(app, customer_id)
-
-
-def customer_products(app: SandboxApp, req: Request, customer_id: str) -> Response:
-    _customer(app, customer_id)
-    req.query.setdefault("country", "US")
-    return list_products(app, req)
-
-
-def customer_skus(app: SandboxApp, req: Request, customer_id: str, product_id: str) -> Response:
-    _customer(app, customer_id)
-    return list_skus(app, req, product_id)
 
 
 def customer_sku(app: SandboxApp, req: Request, customer_id: str, product_id: str, sku_id: str) -> Response:
@@ -812,12 +753,6 @@ def routes() -> list[Route]:
     c = "/v1/customers/{customer_id}/products"
     return [
         Route("GET", "/v1.0/sales/{resource}/\\$value", sales_file, pc, auth=False),
-        Route("GET", "/v1/products", list_products, pc),
-        Route("GET", "/v1/products/{product_id}/skus", list_skus, pc),
-        Route("GET", "/v1/products/{product_id}/skus/{sku_id}", sku_detail, pc),
-        Route("GET", "/v1/products/{product_id}/skus/{sku_id}/availabilities", list_availabilities, pc),
-        Route("GET", c, customer_products, pc),
-        Route("GET", c + "/{product_id}/skus", customer_skus, pc),
         Route("GET", c + "/{product_id}/skus/{sku_id}", customer_sku, pc),
         Route("GET", c + "/{product_id}/skus/{sku_id}/availabilities", customer_availabilities, pc),
     ]

@@ -308,28 +308,6 @@ def relationships(app: SandboxApp, req: Request) -> Response:
     )
 
 
-def mpn_profile(app: SandboxApp, req: Request) -> Response:
-    mpn_id = req.query.get("mpnid", "").strip()
-    if not mpn_id:
-        name = DISTRIBUTOR_NAME
-        mpn_id = DISTRIBUTOR_MPN_ID
-    elif mpn_id == DISTRIBUTOR_MPN_ID:
-        name = DISTRIBUTOR_NAME
-    else:
-        reseller = app.state.reseller_by_mpn(mpn_id) if mpn_id.isdigit() else None
-        if reseller is None:
-            raise SandboxError(404, f"Partner Organization with partner_id {mpn_id} could not be found", 3000)
-        name = reseller.name
-    body = {
-        "mpnId": mpn_id,
-        "partnerName": name,
-        "profileType": "MpnProfile",
-        "links": {"self": link("/profiles/mpn")},
-        "attributes": {"objectType": "MpnProfile"},
-    }
-    return json_response(200, body)
-
-
 def agreement_status(app: SandboxApp, req: Request) -> Response:
     """MPA status per section 3.2; a partner outside the network still reports its own MPA status."""
     mpn_id = req.query.get("mpnid", "").strip()
@@ -944,40 +922,9 @@ def send_validation_event(app: SandboxApp, req: Request) -> Response:
     if not app.state.webhook_registration:
         raise SandboxError(404, "No webhook registration exists.", 2000)
     correlation_id = str(uuid.uuid4())
-    record: dict[str, Any] = {
-        "correlationId": correlation_id,
-        "partnerId": DISTRIBUTOR_TENANT_ID,
-        "status": "queued",
-        "callbackUrl": app.state.webhook_registration["WebhookUrl"],
-        "results": [],
-    }
-    app.state.webhook_validations[correlation_id] = record
-
-    def done(status: int | None, error: str | None) -> None:
-        record["status"] = "completed"
-        record["results"].append(
-            {
-                "responseCode": str(status) if status is not None else "",
-                "responseMessage": "",
-                "systemMessage": "Request Successful"
-                if status and 200 <= status < 300
-                else (error or "Failed"),
-                "dateTimeUtc": now_iso(),
-            }
-        )
-
     uri = f"{req.base_url}/webhooks/v1/registration/validationEvents/{correlation_id}"
-    webhooks.deliver(
-        app.state, app.signer, req.base_url, webhooks.TEST_EVENT, uri, correlation_id, on_done=done
-    )
+    webhooks.deliver(app.state, app.signer, req.base_url, webhooks.TEST_EVENT, uri, correlation_id)
     return json_response(200, {"correlationId": correlation_id})
-
-
-def validation_event_status(app: SandboxApp, req: Request, correlation_id: str) -> Response:
-    record = app.state.webhook_validations.get(correlation_id.lower())
-    if record is None:
-        raise SandboxError(404, f"No validation event {correlation_id}.", 2000)
-    return json_response(200, record)
 
 
 def webhook_events(app: SandboxApp, req: Request) -> Response:
@@ -991,7 +938,6 @@ def routes() -> list[Route]:
         Route("GET", "/v1/domains/{domain}", domain_exists, pc),
         Route("GET", "/v1/customers/relationshiprequests", relationship_request, pc),
         Route("GET", "/v1/relationships", relationships, pc),
-        Route("GET", "/v1/profiles/mpn", mpn_profile, pc),
         Route("GET", "/v1/compliance/csp/agreementstatus", agreement_status, pc),
         Route("POST", "/v1/validations/address", validate_address, pc),
         Route("GET", "/v1/agreements", agreement_metadata, pc),
@@ -1007,9 +953,6 @@ def routes() -> list[Route]:
         Route("GET", c + "/orders/{order_id}/provisioningstatus", order_provisioning, pc),
         Route("GET", "/webhooks/v1/registration/events", webhook_events, pc),
         Route("POST", "/webhooks/v1/registration/validationEvents", send_validation_event, pc),
-        Route(
-            "GET", "/webhooks/v1/registration/validationEvents/{correlation_id}", validation_event_status, pc
-        ),
         Route("POST", "/webhooks/v1/registration", register_webhook, pc),
         Route("PUT", "/webhooks/v1/registration", update_webhook, pc),
         Route("GET", "/webhooks/v1/registration", get_webhook, pc),

@@ -180,7 +180,6 @@ class SandboxState:
             self.gdap: dict[str, dict[str, Any]] = {}
             self.webhook_registration: dict[str, Any] | None = None
             self.webhook_deliveries: list[dict[str, Any]] = []
-            self.webhook_validations: dict[str, dict[str, Any]] = {}
             self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
             self.request_counts: Counter[str] = Counter()
             self.request_log: deque[dict[str, Any]] = deque(maxlen=1000)

@@ -14,7 +14,6 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -126,8 +125,6 @@ def deliver(
     event: str,
     uri: str,
     name: str,
-    *,
-    on_done: Callable[[int | None, str | None], None] | None = None,
 ) -> bool:
     """Send the event in the background if a registration asks for it (a test event always goes); the outcome
     is kept in state. False when nothing was sent."""
@@ -171,8 +168,6 @@ def deliver(
             record["http_status"] = status
             record["error"] = error
             record["status"] = "delivered" if status is not None and 200 <= status < 300 else "failed"
-            if on_done is not None:
-                on_done(status, error)
 
     threading.Thread(target=send, name="sandbox-webhook", daemon=True).start()
     return True

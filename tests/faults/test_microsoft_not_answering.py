@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing.models import Order
 from csp import provisioning
 from csp.partner_center.exceptions import TransientPartnerCenterError
-from csp.tasks import order_place
+from csp.tasks import order_place, orders_resume_stalled
 from tests.checkout.conftest import submit_new_tenant_order
 from tests.faults.conftest import request_log
 
@@ -85,12 +85,12 @@ def test_beat_resumes_an_order_a_dead_worker_left_half_placed_once(
     order.refresh_from_db()
     assert order.status == Order.Status.PROVISIONING and order.progress["customer_created"]
 
-    assert provisioning.orders_resume_stalled_pass() == 0  # a worker may still be on it
+    assert orders_resume_stalled() == 0  # a worker may still be on it
     _stalled(order, seconds=61)
-    assert provisioning.orders_resume_stalled_pass() == 1
+    assert orders_resume_stalled() == 1
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED, order.failure_reason
-    assert provisioning.orders_resume_stalled_pass() == 0
+    assert orders_resume_stalled() == 0
     customers = [r for r in request_log(sandbox) if r["method"] == "POST" and r["target"] == "/v1/customers"]
     checkouts = [r for r in request_log(sandbox) if r["target"].endswith("/checkout")]
     assert (len(customers), len(checkouts)) == (1, 1)
@@ -102,15 +102,13 @@ def test_beat_leaves_alone_orders_a_retry_or_the_fulfilment_pass_holds(
     settings.ORDER_STALL_SECONDS = 60
     order, _ = submit_new_tenant_order(client, owner, "heldco", django_capture_on_commit_callbacks)
     _stalled(order, seconds=3600, status=Order.Status.PROVISIONING, next_attempt_at=timezone.now())
-    assert provisioning.orders_resume_stalled_pass() == 0  # the planned retry is not overdue
+    assert orders_resume_stalled() == 0  # the planned retry is not overdue
     _stalled(order, seconds=3600, progress={"checked_out": True})
-    assert (
-        provisioning.orders_resume_stalled_pass() == 0
-    )  # Microsoft accepted it: the fulfilment pass follows
+    assert orders_resume_stalled() == 0  # Microsoft accepted it: the fulfilment pass follows
     _stalled(order, seconds=3600, status=Order.Status.FAILED, progress={})
-    assert provisioning.orders_resume_stalled_pass() == 0
+    assert orders_resume_stalled() == 0
     _stalled(order, seconds=3600, status=Order.Status.SUBMITTED, next_attempt_at=None)
-    assert provisioning.orders_resume_stalled_pass() == 1  # never picked up (say the broker lost it)
+    assert orders_resume_stalled() == 1  # never picked up (say the broker lost it)
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
 

@@ -1,29 +1,33 @@
 """Placing orders while Microsoft misbehaves, and a worker dying midway: Microsoft ends with exactly one customer,
 one cart checkout and one order per storefront order."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Order
 from csp import provisioning
 from csp.connection import partner_center
 from csp.partner_center.exceptions import TransientPartnerCenterError
-from csp.tasks import order_place
+from csp.tasks import order_place, order_retry_countdown
 from tests.checkout.conftest import submit_new_tenant_order
 from tests.faults.conftest import request_log
 from tests.sandbox_ids import FABRIKAM_TENANT
 
 pytestmark = pytest.mark.django_db
 
-# Five faults: the client's four attempts all fail, the task retries, and the fifth fault is used up there.
+# Each task run sends each call once (csp/tasks.py::on_schedule): two faults cost the order two runs.
+FAULTS = 2
 KINDS = {
-    "throttle": {"throttle": {"count": 5, "retry_after": 0}},
-    "fail": {"fail": {"count": 5, "status": 503}},
-    "timeout": {"timeout": {"count": 5, "seconds": 0.5}},
-    "reset": {"reset": {"count": 5}},
+    "throttle": {"throttle": {"count": FAULTS, "retry_after": 0}},
+    "fail": {"fail": {"count": FAULTS, "status": 503}},
+    "timeout": {"timeout": {"count": FAULTS, "seconds": 0.5}},
+    "reset": {"reset": {"count": FAULTS}},
 }
 # The sandbox's create-customer is POST /v1/customers; every later call names /v1/customers/<id>/...
-STEPS = {"customer": "/v1/customers", "cart": "/carts", "checkout": "/checkout"}
+STEPS = {"customer": ("POST", "/v1/customers"), "cart": ("POST", "/carts"), "checkout": ("POST", "/checkout")}
 
 
 def _microsoft_counts(sandbox, prefix):
@@ -39,33 +43,47 @@ def _microsoft_counts(sandbox, prefix):
     return len(customers), len(carts), len(checked_out), len(orders)
 
 
-def deliver(order_id: int, *, times: int = 5) -> None:
-    """What the broker does: hand the task to a worker again after a transient failure (acks_late, retry)."""
-    for _ in range(times):
+def _sent(sandbox, step: str) -> list[dict]:
+    """The requests of one step that reached the sandbox."""
+    method, path = STEPS[step]
+    return [
+        r
+        for r in request_log(sandbox)
+        if r["method"] == method
+        and (r["target"] == path if step == "customer" else r["target"].endswith(path))
+    ]
+
+
+def deliver(order_id: int, *, times: int = 5) -> int:
+    """What the broker does: hand the task to a worker again after a transient failure; returns the runs made."""
+    for run in range(1, times + 1):
         try:
             order_place.run(order_id)
-            return
+            return run
         except TransientPartnerCenterError:
             continue
+    return times
 
 
 @pytest.mark.parametrize("step", ["customer", "cart", "checkout"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_new_tenant_order_survives_a_fault_storm_with_one_of_everything_at_microsoft(
+def test_new_tenant_order_survives_a_fault_storm_with_one_call_per_run_and_one_of_everything_at_microsoft(
     kind, step, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
     prefix = f"storm{kind}{step}"
     order, _ = submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
-    faults(**KINDS[kind], path_contains=STEPS[step])
-    deliver(order.pk)
+    method, path = STEPS[step]
+    faults(**KINDS[kind], path_contains=path)
+    assert deliver(order.pk) == FAULTS + 1
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED, order.failure_reason
+    assert order.attempts == FAULTS + 1
     assert _microsoft_counts(sandbox, prefix) == (1, 1, 1, 1)
-    # every attempt of one logical call carried the same MS-RequestId
-    for key in ("customer", "cart", "checkout"):
-        request_id = order.progress[f"{key}_request_id"]
-        sent = [r for r in request_log(sandbox) if (r["ms_request_id"] or "").lower() == request_id.lower()]
-        assert sent, key
+    # exactly one call per run to the failing step, every one with the step's saved MS-RequestId
+    request_id = order.progress[f"{step}_request_id"].lower()
+    assert [(r["ms_request_id"] or "").lower() for r in _sent(sandbox, step)] == [request_id] * (FAULTS + 1)
+    for other in set(STEPS) - {step}:
+        assert len(_sent(sandbox, other)) == 1, other
     page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "Completed" in page or "completed" in page
 
@@ -74,14 +92,16 @@ def test_new_tenant_order_survives_a_fault_storm_with_one_of_everything_at_micro
 def test_unreadable_answer_while_placing_is_retried_with_the_same_request_id_and_creates_nothing_twice(
     step, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
-    """Microsoft may have acted before its answer got garbled: the worker re-sends the same MS-RequestId."""
+    """Microsoft may have acted before its answer got garbled: the worker's next run re-sends the same MS-RequestId."""
     prefix = f"garbled{step}"
     order, _ = submit_new_tenant_order(client, owner, prefix, django_capture_on_commit_callbacks)
-    faults(malformed={"count": 1}, path_contains=STEPS[step])
-    deliver(order.pk)
+    faults(malformed={"count": 1}, path_contains=STEPS[step][1])
+    assert deliver(order.pk) == 2
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED, order.failure_reason
     assert _microsoft_counts(sandbox, prefix) == (1, 1, 1, 1)
+    request_id = order.progress[f"{step}_request_id"].lower()
+    assert [(r["ms_request_id"] or "").lower() for r in _sent(sandbox, step)] == [request_id] * 2
 
 
 def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms(
@@ -89,7 +109,7 @@ def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms
 ):
     order, _ = submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
     sandbox.state.resellers[FABRIKAM_TENANT].mpa_signed = False
-    deliver(order.pk)
+    assert deliver(order.pk) == 1
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED
     assert "has not accepted the Microsoft Partner Agreement" in order.failure_reason
@@ -100,18 +120,41 @@ def test_refusal_while_placing_fails_the_order_with_a_reason_in_the_buyers_terms
     assert "has not accepted the Microsoft Partner Agreement" in page.replace("&#x27;", "'")
 
 
-def test_outage_longer_than_every_retry_fails_the_order_in_the_buyers_terms(
+def test_microsoft_down_for_n_runs_gets_exactly_n_calls_then_the_last_retry_gives_up_in_the_buyers_terms(
     client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
 ):
     order, _ = submit_new_tenant_order(client, owner, "outageco", django_capture_on_commit_callbacks)
     faults(fail={"count": 1000, "status": 503}, path_contains="/v1/customers")
-    deliver(order.pk, times=2)
-    # the last retry the task allows gives up in the buyer's terms
+    runs = 3
+    assert deliver(order.pk, times=runs) == runs
+    request_id = Order.objects.get(pk=order.pk).progress["customer_request_id"]
+    assert [r["ms_request_id"] for r in _sent(sandbox, "customer")] == [request_id] * runs
+    order.refresh_from_db()
+    assert (order.status, order.attempts) == (Order.Status.PROVISIONING, runs)
+    # the last retry the task allows makes its one call, then gives up in the buyer's terms
     assert order_place.apply(args=[order.pk], retries=order_place.max_retries).get() == "failed"
+    assert len(_sent(sandbox, "customer")) == runs + 1
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED
     assert "Microsoft did not answer" in order.failure_reason
     assert _microsoft_counts(sandbox, "outageco") == (0, 0, 0, 0)
+
+
+def test_a_throttled_run_retries_after_microsofts_retry_after(
+    client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
+):
+    order, _ = submit_new_tenant_order(client, owner, "throttledco", django_capture_on_commit_callbacks)
+    faults(throttle={"count": 1, "retry_after": 45}, path_contains="/v1/customers")
+    before = timezone.now()
+    with pytest.raises(TransientPartnerCenterError) as raised:
+        order_place.run(order.pk)
+    assert raised.value.status == 429 and raised.value.retry_after == 45
+    assert len(_sent(sandbox, "customer")) == 1  # nobody slept 45 s inside the call: the task waits instead
+    order.refresh_from_db()
+    assert before + timedelta(seconds=45) <= order.next_attempt_at <= timezone.now() + timedelta(seconds=45)
+    assert order_retry_countdown(retries=0, error=raised.value) == 45
+    assert order_retry_countdown(retries=0, error=TransientPartnerCenterError("x", retry_after=3600)) == 600
+    assert 0 <= order_retry_countdown(retries=2, error=TransientPartnerCenterError("x")) <= 40
 
 
 class WorkerKilled(BaseException):

@@ -3,12 +3,15 @@ given to the template's security group and followed to active, with the assignme
 
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 import requests
 from django.urls import reverse
+from django.utils import timezone
 
+from csp import gdap, tasks
 from csp.models import GdapRequest, GdapRoleTemplate
 from tests.sandbox_ids import CONTOSO_TENANT
 
@@ -216,3 +219,20 @@ def test_seed_demo_maps_the_default_template_to_a_demo_group_once(helpdesk):
     call_command("seed_demo", stdout=io.StringIO())
     helpdesk.refresh_from_db()
     assert helpdesk.security_group_id == SUPPORT_GROUP.upper()  # a group staff set is never replaced
+
+
+def test_a_broker_outage_loses_nothing_the_follow_pass_sends_the_request(
+    staff, reseller, verified_contoso, helpdesk, sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.gdap_request_submit, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert staff.post(ADD, form(reseller, helpdesk)).status_code == 302
+    assert len(queued) == 1  # the admin queued the submit, and the broker refused it
+    gdap_request = GdapRequest.objects.get()
+    assert graph_calls(sandbox) == []
+    assert gdap.gdap_requests_follow(now=timezone.now() + timedelta(minutes=6)) == 1
+    gdap_request.refresh_from_db()
+    assert gdap_request.status == GdapRequest.Status.APPROVAL_PENDING and len(sandbox.state.gdap) == 1

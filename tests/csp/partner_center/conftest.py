@@ -1,15 +1,18 @@
-"""Fixtures for the Partner Center client tests; no Django, no network."""
+"""Fixtures for the Partner Center client tests: the client against mocked Microsoft (`client`, `mocked`: no
+network) and against the running sandbox (`url`, `live`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+import requests
 import responses
 
 from csp.partner_center import CallRecord, PartnerCenterClient, PartnerCenterConfig
 
 from .helpers import DISTRIBUTOR_TENANT_ID, FakeTokens
+from .live import Sleeps, make_client
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -35,8 +38,9 @@ def tokens() -> FakeTokens:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
+def sleeps() -> Sleeps:
+    """A no-op `sleep` that remembers what the client asked for, so retries cost no wall time."""
+    return Sleeps()
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ def records() -> list[CallRecord]:
 
 @pytest.fixture
 def client(
-    config: PartnerCenterConfig, tokens: FakeTokens, sleeps: list[float], records: list[CallRecord]
+    config: PartnerCenterConfig, tokens: FakeTokens, sleeps: Sleeps, records: list[CallRecord]
 ) -> PartnerCenterClient:
     return PartnerCenterClient(config, token_provider=tokens, recorder=records.append, sleep=sleeps.append)
 
@@ -55,3 +59,16 @@ def client(
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
+
+
+@pytest.fixture
+def url(sandbox) -> Iterator[str]:
+    """The sandbox's base URL, reset to the demo data before (and faults cleared after) each test."""
+    yield sandbox.url
+    requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def live(url: str, sleeps: Sleeps) -> PartnerCenterClient:
+    """The real client against the sandbox over HTTP, with a short backoff and no waiting."""
+    return make_client(url, sleeps, timeout=5.0, max_retries=2, backoff=0.01)

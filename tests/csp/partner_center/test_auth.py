@@ -18,9 +18,11 @@ from csp.partner_center import (
     PartnerCenterNotConnected,
     SandboxTokenProvider,
     TransientPartnerCenterError,
+    token_provider_for,
 )
 
 from .helpers import API, DISTRIBUTOR_TENANT_ID
+from .live import DISTRIBUTOR, logged_requests
 
 SOVEREIGN_LOGIN = "https://login.example-sovereign.test"
 AUTHORITY = f"{SOVEREIGN_LOGIN}/{DISTRIBUTOR_TENANT_ID}"
@@ -442,3 +444,17 @@ def test_a_tenant_administrator_signs_in_through_msal_and_the_id_token_names_the
     assert form["code_verifier"] == flow["code_verifier"]
     with pytest.raises(PartnerCenterAuthError):
         sign_in.finish(flow=flow, response={"code": "other", "state": "forged"})
+
+
+def test_sandbox_config_builds_a_token_provider_that_gets_tokens_from_the_sandbox(url: str) -> None:
+    config = PartnerCenterConfig.for_sandbox(url)
+    provider = token_provider_for(config)
+    assert isinstance(provider, SandboxTokenProvider)
+
+    partner_center = provider.token("partner_center")
+    graph = provider.token("graph")
+
+    assert partner_center.startswith("sandbox-") and graph.startswith("sandbox-")
+    assert provider.token("partner_center") == partner_center  # cached, not asked again
+    token_requests = logged_requests(url, f"/{DISTRIBUTOR}/oauth2/v2.0/token")
+    assert [r["method"] for r in token_requests] == ["POST", "POST"]

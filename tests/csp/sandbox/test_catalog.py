@@ -11,8 +11,9 @@ import requests
 
 from csp.sandbox import catalog
 
-from .conftest import DISTRIBUTOR_TENANT_ID, Api
+from .conftest import ALPINE, DISTRIBUTOR_TENANT_ID, Api
 
+AVAILABILITIES = f"/v1/customers/{ALPINE}/products/CFQ7TTC0LH18/skus/0001/availabilities"
 SHEET = "/v1.0/sales/pricesheets(Market='{market}',PricesheetView='updatedlicensebased')/$value"
 
 
@@ -76,7 +77,7 @@ def test_no_future_file_is_a_404_when_next_month_brings_no_change(server, sales)
 
 
 def test_availability_ids_are_reissued_and_an_old_one_is_refused_in_a_cart(server, api):
-    path = "/v1/products/CFQ7TTC0LH18/skus/0001/availabilities?country=US"
+    path = AVAILABILITIES
     before = api.get(path).json()["items"][0]["catalogItemId"]
     server.state.config["catalog_generation"] = 1
     after = api.get(path).json()["items"][0]["catalogItemId"]
@@ -87,8 +88,8 @@ def test_availability_ids_are_reissued_and_an_old_one_is_refused_in_a_cart(serve
 
 
 def test_nonprofit_comes_back_only_when_asked_for_by_name(api):
-    path = "/v1/products/CFQ7TTC0LH18/skus/0001/availabilities?country=US"
+    path = AVAILABILITIES
 
     segments = {item["segment"] for item in api.get(path).json()["items"]}
     assert "nonprofit" not in segments
-    assert {i["segment"] for i in api.get(path + "&targetSegment=nonprofit").json()["items"]} == {"nonprofit"}
+    assert {i["segment"] for i in api.get(path + "?targetSegment=nonprofit").json()["items"]} == {"nonprofit"}

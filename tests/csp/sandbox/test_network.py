@@ -129,18 +129,6 @@ def test_relationships_needs_a_known_type(api: Api) -> None:
     assert api.get("/v1/relationships?relationship_type=IsIndirectResellerOf").json()["items"] == []
 
 
-def test_mpn_profile_found_and_not_found(api: Api) -> None:
-    found = api.get("/v1/profiles/mpn?mpnId=4567890")
-    assert found.status_code == 200
-    assert found.json()["partnerName"] == "Tailspin Consulting"
-    assert found.json()["mpnId"] == "4567890"
-    missing = api.get("/v1/profiles/mpn?mpnId=7654321")
-    assert missing.status_code == 404
-    assert missing.json()["code"] == 3000
-    own = api.get("/v1/profiles/mpn").json()
-    assert own["mpnId"] == "5123456" and own["partnerName"] == "Northwind Distribution"
-
-
 @pytest.mark.parametrize(
     ("query", "signed"),
     [

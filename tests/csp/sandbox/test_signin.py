@@ -131,11 +131,9 @@ def test_graph_requires_a_token_and_answers_in_graph_shape(anon: Api) -> None:
 
 
 def test_response_headers_echo_request_and_correlation_ids(api: Api) -> None:
-    answer = api.get(
-        "/v1/profiles/mpn?mpnId=1234567", headers={"MS-RequestId": "r-1", "MS-CorrelationId": "c-1"}
-    )
+    answer = api.get("/v1/customers", headers={"MS-RequestId": "r-1", "MS-CorrelationId": "c-1"})
     assert answer.headers["MS-RequestId"] == "r-1"
     assert answer.headers["MS-CorrelationId"] == "c-1"
     assert answer.headers["MS-CV"]
-    generated = api.get("/v1/profiles/mpn?mpnId=1234567")
+    generated = api.get("/v1/customers")
     assert generated.headers["MS-RequestId"] and generated.headers["MS-CorrelationId"]

@@ -1,29 +1,23 @@
-"""The price list, offer matrix and catalog calls: the second host and its own token, zip bodies, typed results."""
+"""Catalog and prices: `price_sheet` and `offer_matrix` (the second host and its own token, zip bodies), and the
+customer's `customer_sku` and `customer_availabilities`, against documented answers."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from csp.partner_center import CartLine, PermanentPartnerCenterError
 from csp.partner_center.auth import DELEGATED_SCOPES, RESOURCE_IDS
+from csp.partner_center.exceptions import PermanentPartnerCenterError
 
-from .helpers import API
-
-SALES = "https://api.partner.microsoft.com"
-SHEET = f"{SALES}/v1.0/sales/pricesheets(Market='US',PricesheetView='updatedlicensebased')/$value"
-CSV = b"\xef\xbb\xbfProductId,SkuId\r\nCFQ7TTC0LH18,0001\r\n"
-TENANT = "33333333-3333-4333-8333-000000000001"
-
-
-def zipped(name: str, data: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, data)
-    return buffer.getvalue()
+from .helpers import (
+    API,
+    CONTOSO_TENANT,
+    CSV,
+    SALES,
+    SHEET,
+    zipped,
+)
 
 
 def test_the_price_list_host_has_its_own_audience_and_app_plus_user_scope():
@@ -78,7 +72,7 @@ def test_offer_matrix_names_the_month(client, mocked):
 
 
 def test_customer_availabilities_are_typed_with_their_terms(client, mocked):
-    url = f"{API}/v1/customers/{TENANT}/products/CFQ7TTC0LH18/skus/0001/availabilities"
+    url = f"{API}/v1/customers/{CONTOSO_TENANT}/products/CFQ7TTC0LH18/skus/0001/availabilities"
     mocked.get(
         url,
         json={
@@ -102,7 +96,9 @@ def test_customer_availabilities_are_typed_with_their_terms(client, mocked):
         },
     )
 
-    (availability,) = client.customer_availabilities(TENANT, "CFQ7TTC0LH18", "0001", segment="commercial")
+    (availability,) = client.customer_availabilities(
+        CONTOSO_TENANT, "CFQ7TTC0LH18", "0001", segment="commercial"
+    )
 
     assert availability.catalog_item_id == "CFQ7TTC0LH18:0001:CFQ7TTC0LH1K" and availability.currency == "USD"
     assert availability.allows("p1y", "Monthly") and not availability.allows("P1Y", "annual")
@@ -112,7 +108,7 @@ def test_customer_availabilities_are_typed_with_their_terms(client, mocked):
 
 def test_customer_sku_reads_the_enforced_attestation(client, mocked):
     mocked.get(
-        f"{API}/v1/customers/{TENANT}/products/CFQ7TTC0LCHC/skus/0002",
+        f"{API}/v1/customers/{CONTOSO_TENANT}/products/CFQ7TTC0LCHC/skus/0002",
         json={
             "id": "0002",
             "productId": "CFQ7TTC0LCHC",
@@ -125,36 +121,6 @@ def test_customer_sku_reads_the_enforced_attestation(client, mocked):
         },
     )
 
-    sku = client.customer_sku(TENANT, "CFQ7TTC0LCHC", "0002")
+    sku = client.customer_sku(CONTOSO_TENANT, "CFQ7TTC0LCHC", "0002")
 
     assert sku.enforce_attestation and sku.maximum_quantity == 300
-
-
-def test_a_cart_line_carries_attestation_and_its_seat_cap_error_comes_back_typed(client, mocked):
-    mocked.post(
-        f"{API}/v1/customers/{TENANT}/carts",
-        status=201,
-        json={
-            "id": "cart-1",
-            "status": "Active",
-            "lineItems": [
-                {
-                    "id": 0,
-                    "catalogItemId": "CFQ7TTC0LCHC:0002:CFQ7TTC0ABCD",
-                    "error": {"errorCode": 800067, "errorDescription": "Limit", "availableQuantity": 12},
-                }
-            ],
-        },
-    )
-
-    cart = client.create_cart(
-        TENANT,
-        [CartLine("CFQ7TTC0LCHC:0002:CFQ7TTC0ABCD", 20, "monthly", "P1Y", attestation_accepted=True)],
-        request_id="11111111-1111-4111-8111-111111111111",
-    )
-
-    import json
-
-    assert json.loads(mocked.calls[0].request.body)["lineItems"][0]["attestationAccepted"] is True
-    (error,) = cart.line_errors
-    assert (error.line_id, error.code, error.available_quantity) == (0, 800067, 12)
