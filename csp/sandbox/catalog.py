@@ -670,9 +670,7 @@ def line_cap_error(
 
 
 def _customer(app: SandboxApp, customer_id: str) -> None:
-    from csp.sandbox.partner_center import get_customer
-
-    get_customer(app, customer_id)
+    app.state.customer_found(customer_id)
 
 
 def customer_sku(app: SandboxApp, req: Request, customer_id: str, product_id: str, sku_id: str) -> Response:

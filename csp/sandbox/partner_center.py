@@ -219,12 +219,7 @@ def customer_json(app: SandboxApp, customer: Customer, full: bool = False) -> di
 
 
 def get_customer(app: SandboxApp, customer_id: str) -> Customer:
-    customer = app.state.customers.get(customer_id.lower())
-    if customer is None:
-        raise SandboxError(
-            404, f"Customer {customer_id} was not found for partner {DISTRIBUTOR_TENANT_ID}.", 600008
-        )
-    return customer
+    return app.state.customer_found(customer_id)
 
 
 def commerce_customer(app: SandboxApp, customer_id: str) -> Customer:

@@ -254,6 +254,15 @@ class SandboxState:
 
     # -- customers -----------------------------------------------------------------------------------------
 
+    def customer_found(self, customer_id: str) -> Customer:
+        """The distributor's customer, or Partner Center's 404 (600008) for any other id."""
+        customer = self.customers.get(customer_id.lower())
+        if customer is None:
+            raise SandboxError(
+                404, f"Customer {customer_id} was not found for partner {DISTRIBUTOR_TENANT_ID}.", 600008
+            )
+        return customer
+
     def _new_customer_from_tenant(self, tenant: Tenant, created_via: str) -> Customer:
         """A tenant joins the distributor's customer list; acceptance in the portal includes the MCA."""
         customer = Customer(
