@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from billing.models import Order, OrderLine
+from billing.models import Order, OrderLine, billing_address_complete
 from csp import domains, trust
 from csp import services as csp_services
 from csp.errors import (
@@ -199,11 +199,21 @@ def cart_monthly_total(lines: list[CartLineView]) -> Decimal:
 # Customer rules ------------------------------------------------------------------------------------------------
 
 
-def billing_address_required(organization: Organization) -> bool:
-    """Direct customers always give an address; resellers' end-customers when the admin switch is on."""
+def billing_address_required(*, organization: Organization) -> bool:
+    """The one answer to "must the buyer give the billing address?": a direct customer always gives its own, a
+    reseller gives its end-customer's when the admin's "Sub customers billing address" switch is on."""
     if organization.kind == Organization.Kind.DIRECT:
         return True
     return StorefrontConfiguration.load().sub_customers_billing_address
+
+
+def billing_address_missing(*, organization: Organization, end_customer: EndCustomer | None) -> bool:
+    """Required (`billing_address_required`) but not complete on whom the order is for: the reseller's
+    end-customer, or the direct customer itself."""
+    if not billing_address_required(organization=organization):
+        return False
+    profile_owner = end_customer if organization.is_reseller else organization
+    return profile_owner is None or not profile_owner.has_billing_address
 
 
 def end_customer_for(*, organization: Organization, end_customer_id: Any) -> EndCustomer:
@@ -213,17 +223,28 @@ def end_customer_for(*, organization: Organization, end_customer_id: Any) -> End
         raise InvalidInput("Choose one of your customers.", field="end_customer") from None
 
 
-def customer_require_billing_address(*, organization: Organization, end_customer: EndCustomer | None) -> None:
-    profile_owner = end_customer if organization.is_reseller else organization
-    if profile_owner is None:
+def customer_require_billing_address(
+    *, organization: Organization, end_customer: EndCustomer | None, new_tenant: bool
+) -> dict[str, str]:
+    """The billing profile Microsoft will receive, once the address rule passes: required and complete, and for a
+    new tenant complete in any case (Microsoft creates no customer without an address)."""
+    if organization.is_reseller and end_customer is None:
         raise InvalidInput("Choose the customer you are ordering for.", field="end_customer")
-    if billing_address_required(organization) and not profile_owner.has_billing_address:
-        who = "the end-customer's" if organization.is_reseller else "your"
+    who = "the end-customer's" if organization.is_reseller else "your"
+    if billing_address_missing(organization=organization, end_customer=end_customer):
         raise BillingAddressRequired(
             f"Microsoft needs {who} billing address (address line 1, city, postal code and country). "
             "Complete it in the Customer step.",
             field="address_line1",
         )
+    profile = billing_profile_for(organization=organization, end_customer=end_customer)
+    if new_tenant and not billing_address_complete(profile):
+        raise BillingAddressRequired(
+            f"Microsoft needs a billing address to create the new tenant: complete {who} billing address "
+            "(address line 1, city, postal code and country) in the Customer step.",
+            field="address_line1",
+        )
+    return profile
 
 
 def billing_profile_for(*, organization: Organization, end_customer: EndCustomer | None) -> dict[str, str]:
@@ -565,7 +586,9 @@ def order_submit(
         if end_customer_id is None:
             raise InvalidInput("Choose the end-customer you are ordering for.", field="end_customer")
         end_customer = end_customer_for(organization=organization, end_customer_id=end_customer_id)
-    customer_require_billing_address(organization=organization, end_customer=end_customer)
+    billing_profile = customer_require_billing_address(
+        organization=organization, end_customer=end_customer, new_tenant=authorization_id is None
+    )
     owned_mpn = trust.buyer_mpn_id(organization_id=organization.pk, mpn_id=mpn_id)
     _validate_agreement(agreement)
     mpn = csp_services.mpn_id_require(mpn_id=owned_mpn) if owned_mpn else None
@@ -618,7 +641,7 @@ def order_submit(
                 customer_tenant_id=authorization.customer_tenant_id if authorization else "",
                 partner_mpn_id=mpn.mpn_id if mpn else "",
                 reseller_tenant_id=mpn.reseller_tenant_id if mpn else "",
-                billing_profile=billing_profile_for(organization=organization, end_customer=end_customer),
+                billing_profile=billing_profile,
                 agreement_first_name=agreement.first_name.strip(),
                 agreement_last_name=agreement.last_name.strip(),
                 agreement_email=agreement.email.strip(),

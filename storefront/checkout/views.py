@@ -123,7 +123,7 @@ def customer(request: HttpRequest) -> HttpResponse:
     if response := _guard(request, draft, "customer"):
         return response
     organization = draft.organization
-    address_required = services.billing_address_required(organization)
+    address_required = services.billing_address_required(organization=organization)
     if organization.is_reseller:
         end_customers = EndCustomer.objects.filter(reseller=organization)
         choice = request.POST.get(
@@ -137,7 +137,9 @@ def customer(request: HttpRequest) -> HttpResponse:
             prefix="new",
         )
         if request.method == "POST" and (choice == "new" or chosen is not None):
-            if chosen is not None and (not address_required or chosen.has_billing_address):
+            if chosen is not None and not services.billing_address_missing(
+                organization=organization, end_customer=chosen
+            ):
                 return _customer_chosen(draft, chosen)
             if end_customer := end_customer_save(form=form, reseller=organization):
                 return _customer_chosen(draft, end_customer)
@@ -155,7 +157,9 @@ def customer(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "checkout/customer_reseller.html", context)
     form = OrganizationProfileForm(
-        data=request.POST if request.method == "POST" else None, instance=organization, address_required=True
+        data=request.POST if request.method == "POST" else None,
+        instance=organization,
+        address_required=address_required,
     )
     if request.method == "POST" and billing_profile_form_confirm(form):
         form.save()
