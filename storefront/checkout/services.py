@@ -149,14 +149,51 @@ class CartLineView:
         return price_label(self.product)
 
 
-def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
-    """The draft's cart lines, read once per request however many steps ask for them."""
+@dataclass(frozen=True)
+class WithdrawnProduct:
+    """A product the buyer chose that is no longer sold to them: named to the buyer, never silently dropped."""
+
+    product_id: str
+    name: str
+    quantity: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (product {self.product_id})" if self.name else f"Product {self.product_id}"
+
+
+@dataclass(frozen=True)
+class CartContents:
+    """The buyer's cart: the lines it may buy at its own prices, and the products withdrawn from sale since."""
+
+    lines: list[CartLineView]
+    withdrawn: list[WithdrawnProduct]
+
+    @property
+    def withdrawn_message(self) -> str:
+        names = ", ".join(product.label for product in self.withdrawn)
+        if len(self.withdrawn) == 1:
+            return f"{names} is no longer sold: remove it to continue."
+        return f"{names} are no longer sold: remove them to continue."
+
+
+class ProductWithdrawn(StorefrontError):
+    code = "product_withdrawn"
+
+
+def draft_cart(draft: CheckoutDraft) -> CartContents:
+    """The draft's cart, read once per request however many steps ask for it."""
     key = tuple(sorted(draft.lines.items()))
-    memo = getattr(draft, "_cart_lines_memo", None)
+    memo = getattr(draft, "_cart_memo", None)
     if memo is None or memo[0] != key:
-        memo = (key, cart_lines(draft.lines, for_display=True, organization=draft.organization))
-        draft._cart_lines_memo = memo
+        memo = (key, cart_contents(draft.lines, for_display=True, organization=draft.organization))
+        draft._cart_memo = memo
     return memo[1]
+
+
+def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
+    """The draft's lines the buyer may buy (`draft_cart` also names the withdrawn ones)."""
+    return draft_cart(draft).lines
 
 
 _displayed_products = ShortLivedRows("catalog products by id")
@@ -164,10 +201,11 @@ post_save.connect(_displayed_products.forget, sender=Product, dispatch_uid="disp
 post_delete.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-delete")
 
 
-def cart_lines(
+def cart_contents(
     lines: dict[str, int], *, for_display: bool = False, organization: Organization | None = None
-) -> list[CartLineView]:
-    """Cart lines with their products in one query; products withdrawn from sale drop out.
+) -> CartContents:
+    """The wizard's and the API's one reading of a cart, its products in one query: what the buyer may buy, and
+    what is no longer sold to them (unknown, withdrawn or not for this buyer), which the buyer must remove.
 
     `for_display` (the wizard's pages) may use products read up to a few seconds ago in this process; placing an
     order never does, so its prices and availability are always the database's.
@@ -180,11 +218,21 @@ def cart_lines(
     pricing = (
         organization_pricing_for_display(organization) if for_display else organization_pricing(organization)
     )
-    return [
-        CartLineView(products[int(pk)], int(quantity), pricing.unit_price(products[int(pk)]))
-        for pk, quantity in lines.items()
-        if str(pk).isdigit() and int(pk) in products and pricing.may_buy(products[int(pk)])
-    ]
+    buyable: list[CartLineView] = []
+    withdrawn: list[WithdrawnProduct] = []
+    for pk, quantity in lines.items():
+        product = products.get(int(pk)) if str(pk).isdigit() else None
+        if product is not None and pricing.may_buy(product):
+            buyable.append(CartLineView(product, int(quantity), pricing.unit_price(product)))
+        else:
+            withdrawn.append(WithdrawnProduct(str(pk), product.name if product else "", int(quantity)))
+    return CartContents(buyable, withdrawn)
+
+
+def cart_require_available(cart: CartContents) -> None:
+    """Nothing withdrawn from sale is ever ordered: the buyer is told which product to remove."""
+    if cart.withdrawn:
+        raise ProductWithdrawn(cart.withdrawn_message, field="lines")
 
 
 def cart_total(lines: list[CartLineView]) -> Decimal:
@@ -290,13 +338,39 @@ def service_details_record(
     Service Details must then be passed again: `service_details_done` is reset. Saved only when something changed.
     """
     before = _service_details_state(draft)
-    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
-    draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
+    draft.domain_prefix = _as_typed(domain_prefix, 64)
     draft.existing_tenant = bool(existing_tenant)
     if draft.organization.is_reseller:
-        draft.mpn_id = (mpn_id or "").replace("\x00", "").strip()[:40]
+        draft.mpn_id = _as_typed(mpn_id, 40)
     draft.service_details_done = False
     _save_if_changed(draft, before)
+
+
+def _as_typed(value: str | None, max_length: int) -> str:
+    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
+    return (value or "").replace("\x00", "").strip()[:max_length]
+
+
+def _lookup_value(normalize, value: str) -> str | None:
+    try:
+        return normalize(value)
+    except InvalidInput:
+        return None
+
+
+def service_details_lookup_needed(
+    *, draft: CheckoutDraft, domain_prefix: str | None, mpn_id: str | None
+) -> bool:
+    """Whether checking what the buyer typed would ask about a well-formed prefix or MPN ID the draft has not had
+    checked: what the lookup budget counts. Every recorded value was checked when recorded, so re-rendering it
+    (an unchanged field, the box ticked again) asks nothing new."""
+    prefix = _lookup_value(domains.normalize_domain_prefix, _as_typed(domain_prefix, 64))
+    if prefix is not None and prefix != _lookup_value(domains.normalize_domain_prefix, draft.domain_prefix):
+        return True
+    if not draft.organization.is_reseller:
+        return False
+    mpn = _lookup_value(domains.normalize_mpn_id, _as_typed(mpn_id, 40))
+    return mpn is not None and mpn != _lookup_value(domains.normalize_mpn_id, draft.mpn_id)
 
 
 def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
@@ -570,13 +644,11 @@ def order_submit(
             raise IdempotencyConflict("This idempotency key was already used for a different order.")
         return existing, False
 
-    chosen = cart_lines(lines, organization=organization)
+    cart = cart_contents(lines, organization=organization)
+    cart_require_available(cart)
+    chosen = cart.lines
     if not chosen or any(line.quantity < 1 for line in chosen):
         raise InvalidInput("The cart is empty: add at least one product.", field="lines")
-    if len(chosen) != len(lines):
-        raise InvalidInput(
-            "A product in the cart is no longer available to you: remove it and try again.", field="lines"
-        )
     for line in chosen:
         problem = offer_quantity_problem(line.product, line.quantity)
         if problem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storefront.checkout.models import CheckoutDraft
-from storefront.checkout.services import billing_address_missing, draft_cart_lines
+from storefront.checkout.services import billing_address_missing, draft_cart
 from storefront.configuration.context_processors import urls
 
 
@@ -40,8 +40,12 @@ def unmet_precondition(draft: CheckoutDraft, step_key: str) -> tuple[Step, str] 
     """The earliest step before `step_key` whose pre-condition fails, with the reason to show."""
     order = [s.key for s in STEPS]
     target = order.index(step_key)
-    if target >= 1 and not draft_cart_lines(draft):
-        return STEPS[0], "Your cart is empty: add a product to start a checkout."
+    if target >= 1:
+        cart = draft_cart(draft)
+        if cart.withdrawn:
+            return STEPS[0], cart.withdrawn_message
+        if not cart.lines:
+            return STEPS[0], "Your cart is empty: add a product to start a checkout."
     if target >= 2:
         reason = _customer_unmet(draft)
         if reason:

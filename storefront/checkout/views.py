@@ -16,6 +16,7 @@ from csp import services as csp_services
 from csp.errors import StorefrontError
 from csp.models import TenantAuthorization
 from storefront.accounts.outbound import authorization_link_email
+from storefront.api.throttling import lookup_budget_spend
 from storefront.checkout import services, steps
 from storefront.checkout.forms import AgreementForm
 from storefront.checkout.models import CheckoutDraft
@@ -70,11 +71,14 @@ def _guard(request: HttpRequest, draft: CheckoutDraft, step_key: str) -> HttpRes
 
 
 def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
-    lines = services.draft_cart_lines(draft)
+    cart = services.draft_cart(draft)
+    lines = cart.lines
     return {
         "draft": draft,
         "steps": steps.progress(step_key),
         "lines": lines,
+        "withdrawn": cart.withdrawn,
+        "withdrawn_message": cart.withdrawn_message if cart.withdrawn else "",
         "total": services.cart_total(lines),
         "monthly_total": services.cart_monthly_total(lines),
         "currency": lines[0].product.currency if lines else "",
@@ -85,13 +89,15 @@ def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
 @_buyer_required
 @require_http_methods(["GET", "POST"])
 def cart(request: HttpRequest) -> HttpResponse:
-    """The cart: quantities can be changed; 0 removes a line."""
+    """The cart: quantities can be changed; 0 or Remove takes a line out (a withdrawn product only by Remove)."""
     draft = _draft(request)
     errors = {}
     if request.method == "POST":
         quantities = {
             k.removeprefix("quantity-"): v for k, v in request.POST.items() if k.startswith("quantity-")
         }
+        if removed := request.POST.get("remove"):
+            quantities[removed] = 0
         try:
             services.cart_set_quantities(draft=draft, quantities=quantities)
             if request.POST.get("action") == "checkout":
@@ -239,6 +245,12 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     typed = _service_details_input(request, draft)
     if field == "domain" and draft.organization.is_reseller:
         typed["mpn_id"] = draft.mpn_id
+    if services.service_details_lookup_needed(
+        draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
+    ) and (retry_after := lookup_budget_spend(user_id=request.user.pk)):
+        # Nothing is recorded or asked: the fields keep what the buyer typed, and the region checks again later.
+        context = {"field": field if field in ("box", "mpn") else "domain", "retry_after": retry_after}
+        return render(request, "checkout/_regions_throttled.html", context)
     result = services.service_details_check(draft=draft, **typed, field=field)
     return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
 
