@@ -191,11 +191,6 @@ def draft_cart(draft: CheckoutDraft) -> CartContents:
     return memo[1]
 
 
-def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
-    """The draft's lines the buyer may buy (`draft_cart` also names the withdrawn ones)."""
-    return draft_cart(draft).lines
-
-
 _displayed_products = ShortLivedRows("catalog products by id")
 post_save.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-save")
 post_delete.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-delete")
