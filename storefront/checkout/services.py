@@ -266,7 +266,7 @@ def end_customer_for(*, organization: Organization, end_customer_id: Any) -> End
         raise InvalidInput("Choose one of your customers.", field="end_customer") from None
 
 
-def customer_require_billing_address(
+def billing_profile_require(
     *, organization: Organization, end_customer: EndCustomer | None, new_tenant: bool
 ) -> dict[str, str]:
     """The billing profile Microsoft will receive, once the address rule passes: required and complete, and for a
@@ -653,7 +653,7 @@ def order_submit(
         if end_customer_id is None:
             raise InvalidInput("Choose the end-customer you are ordering for.", field="end_customer")
         end_customer = end_customer_for(organization=organization, end_customer_id=end_customer_id)
-    billing_profile = customer_require_billing_address(
+    billing_profile = billing_profile_require(
         organization=organization, end_customer=end_customer, new_tenant=authorization_id is None
     )
     owned_mpn = trust.buyer_mpn_id(organization_id=organization.pk, mpn_id=mpn_id)
