@@ -368,6 +368,28 @@ def service_details_lookup_needed(
     return mpn is not None and mpn != _lookup_value(domains.normalize_mpn_id, draft.mpn_id)
 
 
+def service_details_waiting(
+    *,
+    draft: CheckoutDraft,
+    domain_prefix: str | None,
+    existing_tenant: bool,
+    mpn_id: str | None,
+    retry_after: int,
+) -> ServiceDetails:
+    """Checkout while the lookup budget is spent: nothing is recorded or asked; the page shows what was typed (on
+    this draft instance only, never saved) and when to select Checkout again."""
+    draft.domain_prefix = _as_typed(domain_prefix, 64)
+    draft.existing_tenant = bool(existing_tenant)
+    if draft.organization.is_reseller:
+        draft.mpn_id = _as_typed(mpn_id, 40)
+    seconds = f"{retry_after} second{'' if retry_after == 1 else 's'}"
+    message = (
+        f"You have checked many domain prefixes and MPN IDs in a short time: select Checkout again in {seconds}. "
+        "What you typed is kept."
+    )
+    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
+
+
 def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
     """Opening Service Details: the draft's values, else the reseller's default MPN ID and the end-customer's
     initial domain, are recorded (the htmx checks that follow read them from the draft), then shown checked.

@@ -207,6 +207,15 @@ def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
     }
 
 
+def _lookup_wait(request: HttpRequest, draft: CheckoutDraft, typed: dict) -> int | None:
+    """Seconds to wait when what was typed needs a lookup and the user's budget (the API's too) is spent."""
+    if not services.service_details_lookup_needed(
+        draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
+    ):
+        return None
+    return lookup_budget_spend(user_id=request.user.pk)
+
+
 @_buyer_required
 @_microsoft_required
 @require_http_methods(["GET", "POST"])
@@ -216,11 +225,16 @@ def service_details(request: HttpRequest) -> HttpResponse:
     if response := _guard(request, draft, "service_details"):
         return response
     if request.method == "POST":
-        result = services.service_details_complete(draft=draft, **_service_details_input(request, draft))
-        if draft.service_details_done:
-            return redirect("checkout:review")
-        messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
-        status = 400
+        typed = _service_details_input(request, draft)
+        if retry_after := _lookup_wait(request, draft, typed):
+            result = services.service_details_waiting(draft=draft, **typed, retry_after=retry_after)
+            status = 429
+        else:
+            result = services.service_details_complete(draft=draft, **typed)
+            if draft.service_details_done:
+                return redirect("checkout:review")
+            messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
+            status = 400
         submitted = True
     else:
         result = services.service_details_open(draft=draft)
@@ -245,9 +259,7 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     typed = _service_details_input(request, draft)
     if field == "domain" and draft.organization.is_reseller:
         typed["mpn_id"] = draft.mpn_id
-    if services.service_details_lookup_needed(
-        draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
-    ) and (retry_after := lookup_budget_spend(user_id=request.user.pk)):
+    if retry_after := _lookup_wait(request, draft, typed):
         # Nothing is recorded or asked: the fields keep what the buyer typed, and the region checks again later.
         context = {"field": field if field in ("box", "mpn") else "domain", "retry_after": retry_after}
         return render(request, "checkout/_regions_throttled.html", context)

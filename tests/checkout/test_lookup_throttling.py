@@ -107,3 +107,21 @@ def test_the_api_alone_passes_three_lookups_and_throttles_the_fourth(three_looku
     api = api_client_for(owner)
     assert [api.get(f"/api/v1/domains/free{n}x/").status_code for n in range(3)] == [200, 200, 200]
     assert_error(api.get("/api/v1/domains/free3x/"), 429, "throttled")
+
+
+def test_checkout_with_a_new_prefix_waits_too_and_shows_what_was_typed(
+    three_lookups, checking, client, owner_draft
+):
+    for prefix in ("freeone1", "freetwo2", "freethree3"):
+        checking(domain_prefix=prefix)
+    typed = {"domain_prefix": "freefour4", "mpn_id": FABRIKAM_MPN}
+    response = client.post(reverse("checkout:service_details"), typed)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "select Checkout again in" in page and "What you typed is kept." in page
+    assert 'value="freefour4"' in page
+    owner_draft.refresh_from_db()
+    assert (owner_draft.domain_prefix, owner_draft.service_details_done) == ("freethree3", False)
+    # The prefix already checked goes on to Review: Checkout's own re-check of it is not a new lookup.
+    response = client.post(reverse("checkout:service_details"), {**typed, "domain_prefix": "freethree3"})
+    assert response["Location"] == reverse("checkout:review")
