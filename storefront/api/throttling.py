@@ -56,8 +56,8 @@ class LookupRateThrottle(_LiveRates, SimpleRateThrottle):
         """Takes one lookup from the budget: None when allowed, else the seconds until the next one is."""
         if self.rate is None:
             return None
-        key = self.cache_format % {"scope": self.scope, "ident": ident}
-        return _window_spend(key, self.num_requests, self.duration)
+        # Not DRF's key: its history lists, left by the version before, are no counter to increment.
+        return _window_spend(f"lookup-budget:{ident}", self.num_requests, self.duration)
 
 
 def lookup_budget_spend(*, user_id: int) -> int | None:
