@@ -1,11 +1,20 @@
 """Billing profiles and addresses (as Partner Center's billing profile has them), orders and their lines."""
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django_countries.fields import CountryField
+
+REQUIRED_ADDRESS_FIELDS = ("address_line1", "city", "postal_code", "country")
+
+
+def billing_address_complete(address: Mapping[str, Any]) -> bool:
+    """Whether an address has what Microsoft needs to create a customer: street, city, postal code and country."""
+    return all(address.get(name) for name in REQUIRED_ADDRESS_FIELDS)
 
 
 class BillingProfile(models.Model):
@@ -24,14 +33,13 @@ class BillingProfile(models.Model):
     country = CountryField("Country", blank=True)
 
     ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code", "country")
-    REQUIRED_ADDRESS_FIELDS = ("address_line1", "city", "postal_code", "country")
 
     class Meta:
         abstract = True
 
     @property
     def has_billing_address(self) -> bool:
-        return all(getattr(self, name) for name in self.REQUIRED_ADDRESS_FIELDS)
+        return billing_address_complete(self.billing_profile_dict())
 
     def billing_profile_dict(self) -> dict[str, str]:
         fields = ("company_name", "first_name", "last_name", "email", "phone", *self.ADDRESS_FIELDS)

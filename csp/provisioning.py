@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from billing.models import Order
+from billing.models import Order, billing_address_complete
 from billing.sealing import seal
 from csp import signals, trust
 from csp.connection import partner_center
@@ -44,6 +44,10 @@ FAILURE_MESSAGES: dict[str, str] = {
     "20002": "The distributor has no relationship with this customer's Microsoft tenant.",
     "600006": "Microsoft did not allow the new customer to be created; please contact us.",
 }
+ADDRESS_MISSING = (
+    "This order could not be placed: Microsoft needs the customer's complete billing address (address line 1, "
+    "city, postal code and country) to create the new tenant. Complete it and place the order again."
+)
 
 
 def _progress_step(order: Order, key: str) -> str:
@@ -93,7 +97,7 @@ def _create_customer(order: Order) -> str:
             last_name=profile.get("last_name") or order.agreement_last_name,
             phone_number=profile.get("phone") or None,
             address=Address(
-                country=profile.get("country") or "US",
+                country=profile["country"],
                 city=profile.get("city", ""),
                 state=profile.get("state") or None,
                 address_line1=profile.get("address_line1", ""),
@@ -384,6 +388,15 @@ def order_provision(*, order_id: int) -> Order:
             status=Order.Status.FAILED,
             failure_reason="This order could not be placed: the customer's Microsoft tenant is not confirmed as "
             "yours. Please contact us.",
+        )
+        order.refresh_from_db()
+        transaction.on_commit(lambda: _order_finished(order.pk))
+        return order
+    new_customer = order.tenant == Order.Tenant.NEW and not order.customer_tenant_id
+    if new_customer and not billing_address_complete(order.billing_profile):
+        # Placed without the address Microsoft creates a customer with (Place order refuses such orders since).
+        _save_progress(
+            order, dict(order.progress), status=Order.Status.FAILED, failure_reason=ADDRESS_MISSING
         )
         order.refresh_from_db()
         transaction.on_commit(lambda: _order_finished(order.pk))

@@ -164,6 +164,9 @@ class OrderFactory(DjangoModelFactory):
     tenant = Order.Tenant.NEW
     domain_prefix = factory.Sequence(lambda n: f"neworder{n}")
     partner_mpn_id = factory.SelfAttribute("organization.mpn_id")
+    billing_profile = factory.LazyAttribute(
+        lambda o: (o.end_customer or o.organization).billing_profile_dict()
+    )
     agreement_first_name = "Megan"
     agreement_last_name = "Bowen"
     agreement_email = "megan.bowen@contoso.com"

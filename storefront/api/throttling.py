@@ -1,7 +1,9 @@
 """Per-user throttles: the lookups enumerate Microsoft tenants and partners, the token endpoint guesses passwords."""
 
 import hashlib
+import math
 
+from django.http import HttpRequest
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
@@ -13,9 +15,20 @@ class _LiveRates:
 
 
 class LookupRateThrottle(_LiveRates, UserRateThrottle):
-    """Domain availability and MPN validation: `LOOKUP_THROTTLE_RATE` per user (default 60/min)."""
+    """Domain availability and MPN validation, in the API and in the checkout's htmx checks alike: one budget of
+    `LOOKUP_THROTTLE_RATE` per user (default 60/min), so alternating between them does not double it. DRF's own
+    sliding window, two cache round trips (read the user's recent lookups, write them back)."""
 
     scope = "lookup"
+
+
+def lookup_budget_spend(*, request: HttpRequest) -> int | None:
+    """The checkout's checks spend the API's lookup budget through the same throttle: None when allowed, else the
+    whole seconds to wait."""
+    throttle = LookupRateThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
 
 
 class TokenRateThrottle(_LiveRates, SimpleRateThrottle):

@@ -592,7 +592,8 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
                 *AUTHENTICATED,
                 503,
                 s400=(
-                    "`invalid`, `idempotency_key_required`, `billing_address_required`, `mpn_not_in_network` or "
+                    "`invalid`, `idempotency_key_required`, `product_withdrawn` (a product that is no longer sold: "
+                    "the message names it), `billing_address_required`, `mpn_not_in_network` or "
                     "`end_customer_mismatch`."
                 ),
                 s403="`forbidden` (not an organisation account) or `mpn_id_not_yours`.",

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from billing.models import Order, OrderLine
+from billing.models import Order, OrderLine, billing_address_complete
 from billing.validators import validate_person_name, validate_phone
 from common.errors import InvalidInput, StorefrontError
 from common.singleton import ShortLivedRows
@@ -148,13 +148,45 @@ class CartLineView:
         return price_label(self.product)
 
 
-def draft_cart_lines(draft: CheckoutDraft) -> list[CartLineView]:
-    """The draft's cart lines, read once per request however many steps ask for them."""
+@dataclass(frozen=True)
+class WithdrawnProduct:
+    """A product the buyer chose that is no longer sold to them: named to the buyer, never silently dropped."""
+
+    product_id: str
+    name: str
+    quantity: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (product {self.product_id})" if self.name else f"Product {self.product_id}"
+
+
+@dataclass(frozen=True)
+class CartContents:
+    """The buyer's cart: the lines it may buy at its own prices, and the products withdrawn from sale since."""
+
+    lines: list[CartLineView]
+    withdrawn: list[WithdrawnProduct]
+
+    @property
+    def withdrawn_message(self) -> str:
+        names = ", ".join(product.label for product in self.withdrawn)
+        if len(self.withdrawn) == 1:
+            return f"{names} is no longer sold: remove it to continue."
+        return f"{names} are no longer sold: remove them to continue."
+
+
+class ProductWithdrawn(StorefrontError):
+    code = "product_withdrawn"
+
+
+def draft_cart(draft: CheckoutDraft) -> CartContents:
+    """The draft's cart, read once per request however many steps ask for it."""
     key = tuple(sorted(draft.lines.items()))
-    memo = getattr(draft, "_cart_lines_memo", None)
+    memo = getattr(draft, "_cart_memo", None)
     if memo is None or memo[0] != key:
-        memo = (key, cart_lines(draft.lines, for_display=True, organization=draft.organization))
-        draft._cart_lines_memo = memo
+        memo = (key, cart_contents(draft.lines, for_display=True, organization=draft.organization))
+        draft._cart_memo = memo
     return memo[1]
 
 
@@ -163,10 +195,11 @@ post_save.connect(_displayed_products.forget, sender=Product, dispatch_uid="disp
 post_delete.connect(_displayed_products.forget, sender=Product, dispatch_uid="displayed-products-delete")
 
 
-def cart_lines(
+def cart_contents(
     lines: dict[str, int], *, for_display: bool = False, organization: Organization | None = None
-) -> list[CartLineView]:
-    """Cart lines with their products in one query; products withdrawn from sale drop out.
+) -> CartContents:
+    """The wizard's and the API's one reading of a cart, its products in one query: what the buyer may buy, and
+    what is no longer sold to them (unknown, withdrawn or not for this buyer), which the buyer must remove.
 
     `for_display` (the wizard's pages) may use products read up to a few seconds ago in this process; placing an
     order never does, so its prices and availability are always the database's.
@@ -179,11 +212,21 @@ def cart_lines(
     pricing = (
         organization_pricing_for_display(organization) if for_display else organization_pricing(organization)
     )
-    return [
-        CartLineView(products[int(pk)], int(quantity), pricing.unit_price(products[int(pk)]))
-        for pk, quantity in lines.items()
-        if str(pk).isdigit() and int(pk) in products and pricing.may_buy(products[int(pk)])
-    ]
+    buyable: list[CartLineView] = []
+    withdrawn: list[WithdrawnProduct] = []
+    for pk, quantity in lines.items():
+        product = products.get(int(pk)) if str(pk).isdigit() else None
+        if product is not None and pricing.may_buy(product):
+            buyable.append(CartLineView(product, int(quantity), pricing.unit_price(product)))
+        else:
+            withdrawn.append(WithdrawnProduct(str(pk), product.name if product else "", int(quantity)))
+    return CartContents(buyable, withdrawn)
+
+
+def cart_require_available(cart: CartContents) -> None:
+    """Nothing withdrawn from sale is ever ordered: the buyer is told which product to remove."""
+    if cart.withdrawn:
+        raise ProductWithdrawn(cart.withdrawn_message, field="lines")
 
 
 def cart_total(lines: list[CartLineView]) -> Decimal:
@@ -198,11 +241,21 @@ def cart_monthly_total(lines: list[CartLineView]) -> Decimal:
 # Customer rules ------------------------------------------------------------------------------------------------
 
 
-def billing_address_required(organization: Organization) -> bool:
-    """Direct customers always give an address; resellers' end-customers when the admin switch is on."""
+def billing_address_required(*, organization: Organization) -> bool:
+    """The one answer to "must the buyer give the billing address?": a direct customer always gives its own, a
+    reseller gives its end-customer's when the admin's "Sub customers billing address" switch is on."""
     if organization.kind == Organization.Kind.DIRECT:
         return True
     return StorefrontConfiguration.load().sub_customers_billing_address
+
+
+def billing_address_missing(*, organization: Organization, end_customer: EndCustomer | None) -> bool:
+    """Required (`billing_address_required`) but not complete on whom the order is for: the reseller's
+    end-customer, or the direct customer itself."""
+    if not billing_address_required(organization=organization):
+        return False
+    profile_owner = end_customer if organization.is_reseller else organization
+    return profile_owner is None or not profile_owner.has_billing_address
 
 
 def end_customer_for(*, organization: Organization, end_customer_id: Any) -> EndCustomer:
@@ -212,17 +265,28 @@ def end_customer_for(*, organization: Organization, end_customer_id: Any) -> End
         raise InvalidInput("Choose one of your customers.", field="end_customer") from None
 
 
-def customer_require_billing_address(*, organization: Organization, end_customer: EndCustomer | None) -> None:
-    profile_owner = end_customer if organization.is_reseller else organization
-    if profile_owner is None:
+def billing_profile_require(
+    *, organization: Organization, end_customer: EndCustomer | None, new_tenant: bool
+) -> dict[str, str]:
+    """The billing profile Microsoft will receive, once the address rule passes: required and complete, and for a
+    new tenant complete in any case (Microsoft creates no customer without an address)."""
+    if organization.is_reseller and end_customer is None:
         raise InvalidInput("Choose the customer you are ordering for.", field="end_customer")
-    if billing_address_required(organization) and not profile_owner.has_billing_address:
-        who = "the end-customer's" if organization.is_reseller else "your"
+    who = "the end-customer's" if organization.is_reseller else "your"
+    if billing_address_missing(organization=organization, end_customer=end_customer):
         raise BillingAddressRequired(
             f"Microsoft needs {who} billing address (address line 1, city, postal code and country). "
             "Complete it in the Customer step.",
             field="address_line1",
         )
+    profile = billing_profile_for(organization=organization, end_customer=end_customer)
+    if new_tenant and not billing_address_complete(profile):
+        raise BillingAddressRequired(
+            f"Microsoft needs a billing address to create the new tenant: complete {who} billing address "
+            "(address line 1, city, postal code and country) in the Customer step.",
+            field="address_line1",
+        )
+    return profile
 
 
 def billing_profile_for(*, organization: Organization, end_customer: EndCustomer | None) -> dict[str, str]:
@@ -268,13 +332,61 @@ def service_details_record(
     Service Details must then be passed again: `service_details_done` is reset. Saved only when something changed.
     """
     before = _service_details_state(draft)
-    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
-    draft.domain_prefix = (domain_prefix or "").replace("\x00", "").strip()[:64]
+    draft.domain_prefix = _as_typed(domain_prefix, 64)
     draft.existing_tenant = bool(existing_tenant)
     if draft.organization.is_reseller:
-        draft.mpn_id = (mpn_id or "").replace("\x00", "").strip()[:40]
+        draft.mpn_id = _as_typed(mpn_id, 40)
     draft.service_details_done = False
     _save_if_changed(draft, before)
+
+
+def _as_typed(value: str | None, max_length: int) -> str:
+    # PostgreSQL refuses NUL in text: what the buyer typed is kept without it (it is never a valid character).
+    return (value or "").replace("\x00", "").strip()[:max_length]
+
+
+def _lookup_value(normalize, value: str) -> str | None:
+    try:
+        return normalize(value)
+    except InvalidInput:
+        return None
+
+
+def service_details_lookup_needed(
+    *, draft: CheckoutDraft, domain_prefix: str | None, mpn_id: str | None
+) -> bool:
+    """Whether checking what the buyer typed would ask about a well-formed prefix or MPN ID the draft has not had
+    checked: what the lookup budget counts. Every recorded value was checked when recorded, so re-rendering it
+    (an unchanged field, the box ticked again) asks nothing new."""
+    prefix = _lookup_value(domains.normalize_domain_prefix, _as_typed(domain_prefix, 64))
+    if prefix is not None and prefix != _lookup_value(domains.normalize_domain_prefix, draft.domain_prefix):
+        return True
+    if not draft.organization.is_reseller:
+        return False
+    mpn = _lookup_value(mpn_ids.normalize_mpn_id, _as_typed(mpn_id, 40))
+    return mpn is not None and mpn != _lookup_value(mpn_ids.normalize_mpn_id, draft.mpn_id)
+
+
+def service_details_waiting(
+    *,
+    draft: CheckoutDraft,
+    domain_prefix: str | None,
+    existing_tenant: bool,
+    mpn_id: str | None,
+    retry_after: int,
+) -> ServiceDetails:
+    """Checkout while the lookup budget is spent: nothing is recorded or asked; the page shows what was typed (on
+    this draft instance only, never saved) and when to select Checkout again."""
+    draft.domain_prefix = _as_typed(domain_prefix, 64)
+    draft.existing_tenant = bool(existing_tenant)
+    if draft.organization.is_reseller:
+        draft.mpn_id = _as_typed(mpn_id, 40)
+    seconds = f"{retry_after} second{'' if retry_after == 1 else 's'}"
+    message = (
+        f"You have checked many domain prefixes and MPN IDs in a short time: select Checkout again in {seconds}. "
+        "What you typed is kept."
+    )
+    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
 
 
 def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
@@ -544,13 +656,11 @@ def order_submit(
             raise IdempotencyConflict("This idempotency key was already used for a different order.")
         return existing, False
 
-    chosen = cart_lines(lines, organization=organization)
+    cart = cart_contents(lines, organization=organization)
+    cart_require_available(cart)
+    chosen = cart.lines
     if not chosen or any(line.quantity < 1 for line in chosen):
         raise InvalidInput("The cart is empty: add at least one product.", field="lines")
-    if len(chosen) != len(lines):
-        raise InvalidInput(
-            "A product in the cart is no longer available to you: remove it and try again.", field="lines"
-        )
     for line in chosen:
         problem = offer_quantity_problem(line.product, line.quantity)
         if problem:
@@ -560,7 +670,9 @@ def order_submit(
         if end_customer_id is None:
             raise InvalidInput("Choose the end-customer you are ordering for.", field="end_customer")
         end_customer = end_customer_for(organization=organization, end_customer_id=end_customer_id)
-    customer_require_billing_address(organization=organization, end_customer=end_customer)
+    billing_profile = billing_profile_require(
+        organization=organization, end_customer=end_customer, new_tenant=authorization_id is None
+    )
     owned_mpn = trust.buyer_mpn_id(organization_id=organization.pk, mpn_id=mpn_id)
     _validate_agreement(agreement)
     mpn = mpn_ids.mpn_id_require(mpn_id=owned_mpn) if owned_mpn else None
@@ -613,7 +725,7 @@ def order_submit(
                 customer_tenant_id=authorization.customer_tenant_id if authorization else "",
                 partner_mpn_id=mpn.mpn_id if mpn else "",
                 reseller_tenant_id=mpn.reseller_tenant_id if mpn else "",
-                billing_profile=billing_profile_for(organization=organization, end_customer=end_customer),
+                billing_profile=billing_profile,
                 agreement_first_name=agreement.first_name.strip(),
                 agreement_last_name=agreement.last_name.strip(),
                 agreement_email=agreement.email.strip(),

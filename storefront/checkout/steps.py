@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storefront.checkout.models import CheckoutDraft
-from storefront.checkout.services import billing_address_required, draft_cart_lines
+from storefront.checkout.services import billing_address_missing, draft_cart
 from storefront.configuration.context_processors import urls
 
 
@@ -26,15 +26,12 @@ STEPS = (
 
 def _customer_unmet(draft: CheckoutDraft) -> str | None:
     organization = draft.organization
-    if organization.is_reseller:
-        if draft.end_customer_id is None:
-            return "Choose or add the customer you are ordering for."
-        owner = draft.end_customer
-    else:
-        if not draft.customer_confirmed:
-            return "Confirm your company details first."
-        owner = organization
-    if billing_address_required(organization) and not owner.has_billing_address:
+    if organization.is_reseller and draft.end_customer_id is None:
+        return "Choose or add the customer you are ordering for."
+    if not organization.is_reseller and not draft.customer_confirmed:
+        return "Confirm your company details first."
+    end_customer = draft.end_customer if organization.is_reseller else None
+    if billing_address_missing(organization=organization, end_customer=end_customer):
         return "Microsoft needs the customer's billing address: please complete it."
     return None
 
@@ -43,8 +40,12 @@ def unmet_precondition(draft: CheckoutDraft, step_key: str) -> tuple[Step, str] 
     """The earliest step before `step_key` whose pre-condition fails, with the reason to show."""
     order = [s.key for s in STEPS]
     target = order.index(step_key)
-    if target >= 1 and not draft_cart_lines(draft):
-        return STEPS[0], "Your cart is empty: add a product to start a checkout."
+    if target >= 1:
+        cart = draft_cart(draft)
+        if cart.withdrawn:
+            return STEPS[0], cart.withdrawn_message
+        if not cart.lines:
+            return STEPS[0], "Your cart is empty: add a product to start a checkout."
     if target >= 2:
         reason = _customer_unmet(draft)
         if reason:

@@ -15,6 +15,7 @@ from common.errors import StorefrontError
 from csp import authorizations, connect, polling
 from csp.models import TenantAuthorization
 from storefront.accounts.outbound import authorization_link_email
+from storefront.api.throttling import lookup_budget_spend
 from storefront.checkout import services, steps
 from storefront.checkout.forms import AgreementForm
 from storefront.checkout.models import CheckoutDraft
@@ -69,11 +70,14 @@ def _guard(request: HttpRequest, draft: CheckoutDraft, step_key: str) -> HttpRes
 
 
 def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
-    lines = services.draft_cart_lines(draft)
+    cart = services.draft_cart(draft)
+    lines = cart.lines
     return {
         "draft": draft,
         "steps": steps.progress(step_key),
         "lines": lines,
+        "withdrawn": cart.withdrawn,
+        "withdrawn_message": cart.withdrawn_message if cart.withdrawn else "",
         "total": services.cart_total(lines),
         "monthly_total": services.cart_monthly_total(lines),
         "currency": lines[0].product.currency if lines else "",
@@ -84,13 +88,15 @@ def _context(draft: CheckoutDraft, step_key: str, **extra) -> dict:
 @_buyer_required
 @require_http_methods(["GET", "POST"])
 def cart(request: HttpRequest) -> HttpResponse:
-    """The cart: quantities can be changed; 0 removes a line."""
+    """The cart: quantities can be changed; 0 or Remove takes a line out (a withdrawn product only by Remove)."""
     draft = _draft(request)
     errors = {}
     if request.method == "POST":
         quantities = {
             k.removeprefix("quantity-"): v for k, v in request.POST.items() if k.startswith("quantity-")
         }
+        if removed := request.POST.get("remove"):
+            quantities[removed] = 0
         try:
             services.cart_set_quantities(draft=draft, quantities=quantities)
             if request.POST.get("action") == "checkout":
@@ -122,7 +128,7 @@ def customer(request: HttpRequest) -> HttpResponse:
     if response := _guard(request, draft, "customer"):
         return response
     organization = draft.organization
-    address_required = services.billing_address_required(organization)
+    address_required = services.billing_address_required(organization=organization)
     if organization.is_reseller:
         end_customers = EndCustomer.objects.filter(reseller=organization)
         choice = request.POST.get(
@@ -136,7 +142,9 @@ def customer(request: HttpRequest) -> HttpResponse:
             prefix="new",
         )
         if request.method == "POST" and (choice == "new" or chosen is not None):
-            if chosen is not None and (not address_required or chosen.has_billing_address):
+            if chosen is not None and not services.billing_address_missing(
+                organization=organization, end_customer=chosen
+            ):
                 return _customer_chosen(draft, chosen)
             if end_customer := end_customer_save(form=form, reseller=organization):
                 return _customer_chosen(draft, end_customer)
@@ -154,7 +162,9 @@ def customer(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "checkout/customer_reseller.html", context)
     form = OrganizationProfileForm(
-        data=request.POST if request.method == "POST" else None, instance=organization, address_required=True
+        data=request.POST if request.method == "POST" else None,
+        instance=organization,
+        address_required=address_required,
     )
     if request.method == "POST" and billing_profile_form_confirm(form):
         form.save()
@@ -196,6 +206,15 @@ def _service_details_input(request: HttpRequest, draft: CheckoutDraft) -> dict:
     }
 
 
+def _lookup_wait(request: HttpRequest, draft: CheckoutDraft, typed: dict) -> int | None:
+    """Seconds to wait when what was typed needs a lookup and the user's budget (the API's too) is spent."""
+    if not services.service_details_lookup_needed(
+        draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
+    ):
+        return None
+    return lookup_budget_spend(request=request)
+
+
 @_buyer_required
 @_microsoft_required
 @require_http_methods(["GET", "POST"])
@@ -205,11 +224,16 @@ def service_details(request: HttpRequest) -> HttpResponse:
     if response := _guard(request, draft, "service_details"):
         return response
     if request.method == "POST":
-        result = services.service_details_complete(draft=draft, **_service_details_input(request, draft))
-        if draft.service_details_done:
-            return redirect("checkout:review")
-        messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
-        status = 400
+        typed = _service_details_input(request, draft)
+        if retry_after := _lookup_wait(request, draft, typed):
+            result = services.service_details_waiting(draft=draft, **typed, retry_after=retry_after)
+            status = 429
+        else:
+            result = services.service_details_complete(draft=draft, **typed)
+            if draft.service_details_done:
+                return redirect("checkout:review")
+            messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
+            status = 400
         submitted = True
     else:
         result = services.service_details_open(draft=draft)
@@ -234,6 +258,10 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     typed = _service_details_input(request, draft)
     if field == "domain" and draft.organization.is_reseller:
         typed["mpn_id"] = draft.mpn_id
+    if retry_after := _lookup_wait(request, draft, typed):
+        # Nothing is recorded or asked: the fields keep what the buyer typed, and the region checks again later.
+        context = {"field": field if field in ("box", "mpn") else "domain", "retry_after": retry_after}
+        return render(request, "checkout/_regions_throttled.html", context)
     result = services.service_details_check(draft=draft, **typed, field=field)
     return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
 

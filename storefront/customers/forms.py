@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from billing.models import REQUIRED_ADDRESS_FIELDS
 from billing.validators import (
     STATE_REQUIRED,
     normalize_state,
@@ -28,7 +29,6 @@ PROFILE_FIELDS = [
     "postal_code",
     "country",
 ]
-ADDRESS_REQUIRED = ["address_line1", "city", "postal_code", "country"]
 ADDRESS_TEXT = {"address_line1": "street address", "address_line2": "address line 2", "city": "city"}
 
 
@@ -40,7 +40,7 @@ class BillingProfileForm(forms.ModelForm):
         self.address_required = address_required
         for name in ("company_name", "first_name", "last_name", "email"):
             self.fields[name].required = True
-        for name in ADDRESS_REQUIRED:
+        for name in REQUIRED_ADDRESS_FIELDS:
             self.fields[name].required = address_required
         self.fields["state"].help_text = "US and Canada: two-letter code (WA, ON). Australia: full name."
         for name, field in self.fields.items():
@@ -74,9 +74,9 @@ class BillingProfileForm(forms.ModelForm):
                 validate_address_text(data.get(name) or "", what)
             except ValidationError as error:
                 self.add_error(name, error)
-        partial = any(data.get(name) for name in ADDRESS_REQUIRED if name != "country")
+        partial = any(data.get(name) for name in REQUIRED_ADDRESS_FIELDS if name != "country")
         if partial and not self.address_required:
-            for name in ADDRESS_REQUIRED:
+            for name in REQUIRED_ADDRESS_FIELDS:
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, "Complete the address, or leave all address fields empty.")
         elif country and not partial and "address_line1" not in self.errors:

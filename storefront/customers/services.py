@@ -2,11 +2,12 @@
 
 from typing import Any
 
+from billing.models import REQUIRED_ADDRESS_FIELDS, billing_address_complete
 from common.errors import InvalidInput
 from csp import addresses
 from storefront.accounts.models import Organization
 from storefront.checkout.services import billing_address_required
-from storefront.customers.forms import ADDRESS_REQUIRED, BillingProfileForm, EndCustomerForm
+from storefront.customers.forms import BillingProfileForm, EndCustomerForm
 from storefront.customers.models import EndCustomer
 
 
@@ -15,10 +16,12 @@ def billing_profile_form_confirm(form: BillingProfileForm) -> bool:
     if not form.is_valid():
         return False
     data = form.cleaned_data
-    if not all(data.get(name) for name in ADDRESS_REQUIRED):
+    if not billing_address_complete(data):
         return True
     problem = addresses.billing_address_problem(
-        address={name: str(data.get(name) or "") for name in (*ADDRESS_REQUIRED, "address_line2", "state")}
+        address={
+            name: str(data.get(name) or "") for name in (*REQUIRED_ADDRESS_FIELDS, "address_line2", "state")
+        }
     )
     if problem:
         form.add_error("address_line1", problem)
@@ -40,7 +43,7 @@ def end_customer_create(*, reseller: Organization, data: dict[str, Any]) -> EndC
     """Creates an end-customer after Microsoft's data rules and the admin's billing-address switch."""
     if not reseller.is_reseller:
         raise InvalidInput("Only resellers have end-customers.")
-    form = EndCustomerForm(data=data, address_required=billing_address_required(reseller))
+    form = EndCustomerForm(data=data, address_required=billing_address_required(organization=reseller))
     end_customer = end_customer_save(form=form, reseller=reseller)
     if end_customer is None:
         fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}

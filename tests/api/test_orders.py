@@ -8,6 +8,7 @@ from tests.factories import (
     EndCustomerFactory,
     OrderFactory,
     OrderLineFactory,
+    ProductFactory,
     ResellerMpnIdFactory,
     TenantAuthorizationFactory,
 )
@@ -198,7 +199,6 @@ def test_exactly_one_of_domain_prefix_and_authorization(owner_api, contoso, prod
 def test_input_errors_are_named_per_field(owner_api, contoso, product, sandbox):
     cases = [
         ({"lines": []}, "lines"),
-        ({"lines": [{"product": 999999, "quantity": 1}]}, "lines"),
         ({"lines": [{"product": product.pk, "quantity": 0}]}, "lines.0.quantity"),
         ({"customer_agreement": {**AGREEMENT, "accepted": False}}, "customer_agreement.accepted"),
         ({"customer_agreement": {**AGREEMENT, "email": "nope"}}, "email"),
@@ -209,6 +209,22 @@ def test_input_errors_are_named_per_field(owner_api, contoso, product, sandbox):
         body = {**order_body(product, contoso, domain_prefix="fabrikamnew42"), **change}
         error = assert_error(place(owner_api, body, key=f"k{index}"), 400, "invalid")
         assert field in error["fields"], (change, error)
+    assert Order.objects.count() == 0
+
+
+def test_a_product_no_longer_sold_is_refused_by_name_and_nothing_is_ordered(
+    owner_api, contoso, product, sandbox
+):
+    withdrawn = ProductFactory(name="Office 365 E1 (retired)", is_active=False)
+    body = order_body(product, contoso, domain_prefix="fabrikamnew42")
+    body["lines"].append({"product": withdrawn.pk, "quantity": 2})
+    error = assert_error(place(owner_api, body), 400, "product_withdrawn")
+    message = f"Office 365 E1 (retired) (product {withdrawn.pk}) is no longer sold: remove it to continue."
+    assert error["message"] == message
+    assert error["fields"] == {"lines": [message]}
+    body["lines"] = [{"product": 999999, "quantity": 1}]
+    error = assert_error(place(owner_api, body, key="order-key-2"), 400, "product_withdrawn")
+    assert error["message"] == "Product 999999 is no longer sold: remove it to continue."
     assert Order.objects.count() == 0
 
 

@@ -78,6 +78,7 @@ def test_every_error_answer_is_the_shared_error_with_the_codes_it_may_carry(sche
     assert error_codes(orders, "400") == [
         "invalid",
         "idempotency_key_required",
+        "product_withdrawn",
         "billing_address_required",
         "mpn_not_in_network",
         "end_customer_mismatch",

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from billing.models import Order
@@ -259,3 +260,30 @@ def test_an_existing_tenant_needs_a_tenant_behind_the_prefix(page, shot, live_st
     )
     expect(checkout_button(page)).to_be_disabled()
     shot("g-no-tenant-behind-prefix")
+
+
+def test_domain_checks_beyond_the_lookup_budget_wait_and_keep_what_was_typed(
+    page, shot, live_storefront, reseller_login, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
+    }
+    cache.clear()  # no lookups left counted by an earlier journey
+    sign_in(page, live_storefront.url, reseller_login.email)
+    add_to_cart_and_start(page)
+    choose_existing_customer(page, "Contoso Ltd")
+    prefix = page.get_by_label("Domain prefix")
+    status = page.locator("#domain-status")
+    for typed in ("freeone1", "freetwo2"):
+        prefix.fill(typed)
+        expect(status).to_contain_text(f"{typed}.onmicrosoft.com is available.")
+    prefix.fill("freethree3")
+    expect(status).to_contain_text("You have checked many domain prefixes and MPN IDs in a short time")
+    expect(status).to_contain_text("What you typed is kept.")
+    shot("lookup-budget-spent")
+    expect(prefix).to_have_value("freethree3")
+    expect(checkout_button(page)).to_be_disabled()
+    # Going back to the prefix already checked asks nothing new: it is answered at once.
+    prefix.fill("freetwo2")
+    expect(status).to_contain_text("freetwo2.onmicrosoft.com is available.")
