@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -67,6 +68,7 @@ def partner_center_webhook(request: HttpRequest) -> JsonResponse:
     )
     if not receipt.accepted:
         return _error(401, "invalid_signature", "The delivery is not signed.")
-    if receipt.to_process:
-        tasks.webhook_process.delay_on_commit(receipt.delivery.pk)
+    if receipt.to_process:  # a broker outage loses nothing: the delivery is recorded and polling re-checks
+        delivery_id = receipt.delivery.pk
+        transaction.on_commit(lambda: tasks.webhook_process.delay(delivery_id), robust=True)
     return JsonResponse({"status": "accepted", "id": receipt.delivery.pk})

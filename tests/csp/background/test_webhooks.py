@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from csp import tasks
 from csp.models import AuthorizationTransition, TenantAuthorization, WebhookDelivery
 from csp.sandbox.webhooks import CERTIFICATE_PATH, WebhookSigner
 from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT
@@ -128,6 +129,24 @@ def test_sandbox_acceptance_webhook_reaches_the_receiver(
     assert delivery.signature_valid
     contoso_pending.refresh_from_db()
     assert contoso_pending.status == TenantAuthorization.Status.VERIFIED
+
+
+def test_a_signed_delivery_is_kept_when_the_broker_is_down(
+    client, sandbox, signed_delivery, contoso_pending, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Microsoft gets its 200 and the delivery stays received: the polling pass checks the tenant anyway."""
+
+    def broker_down(delivery_id):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.webhook_process, "delay", broker_down)
+    body, headers = signed_delivery(ACCEPTED, f"{sandbox.url}/v1/customers/{CONTOSO_TENANT}", CONTOSO_TENANT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post(client, body, headers)
+
+    assert answer.status_code == 200
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.RECEIVED
 
 
 def test_a_delivery_naming_a_certificate_outside_the_pinned_location_is_refused_with_the_reason(
