@@ -25,6 +25,7 @@ from csp.errors import (
     TenantHeldByAnotherOrganization,
 )
 from csp.models import TenantAuthorization
+from csp.tasks import order_place
 from storefront.accounts.models import Organization, User
 from storefront.catalog.models import Product
 from storefront.catalog.pricing import (
@@ -749,9 +750,8 @@ def order_submit(
                 )
                 for line in chosen
             )
-            from csp.tasks import order_place
-
-            order_place.delay_on_commit(order.pk)
+            order_id = order.pk  # a broker outage loses nothing: beat's resume pass queues a submitted order
+            transaction.on_commit(lambda: order_place.delay(order_id), robust=True)
     except IntegrityError:
         existing = Order.objects.get(organization=organization, idempotency_key=idempotency_key)
         if existing.request_fingerprint != fingerprint:

@@ -54,7 +54,7 @@ def test_twenty_simultaneous_place_order_submits_of_one_cart_make_one_order(
     owner_draft, sandbox, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(tasks.order_place, "delay_on_commit", lambda order_id: enqueued.append(order_id))
+    monkeypatch.setattr(tasks.order_place, "delay", lambda order_id: enqueued.append(order_id))
     CheckoutDraft.objects.filter(pk=owner_draft.pk).update(
         domain_prefix="racerco", mpn_id=FABRIKAM_MPN, existing_tenant=False, service_details_done=True
     )
@@ -78,7 +78,7 @@ def test_twenty_simultaneous_api_style_submits_with_one_key_make_one_order(
     owner_draft, owner, sandbox, monkeypatch
 ):
     enqueued = []
-    monkeypatch.setattr(tasks.order_place, "delay_on_commit", lambda order_id: enqueued.append(order_id))
+    monkeypatch.setattr(tasks.order_place, "delay", lambda order_id: enqueued.append(order_id))
     mpn_ids.mpn_id_check(mpn_id=FABRIKAM_MPN)
     lines = dict(owner_draft.lines)
 

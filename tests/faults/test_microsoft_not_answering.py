@@ -113,6 +113,35 @@ def test_beat_leaves_alone_orders_a_retry_or_the_fulfilment_pass_holds(
     assert order.status == Order.Status.COMPLETED
 
 
+def test_place_order_with_the_broker_down_keeps_the_order_and_beat_places_it(
+    client,
+    owner,
+    owner_draft,
+    sandbox,
+    settings,
+    monkeypatch,
+    eager_worker,
+    django_capture_on_commit_callbacks,
+):
+    """The buyer sees the order page, not an error; what they ordered waits for the resume pass."""
+
+    def broker_down(order_id):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(order_place, "delay", broker_down)
+    order, _ = submit_new_tenant_order(
+        client, owner, "brokerdown", lambda: django_capture_on_commit_callbacks(execute=True)
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.SUBMITTED
+    monkeypatch.undo()
+    settings.ORDER_STALL_SECONDS = 60
+    _stalled(order, seconds=3600, status=Order.Status.SUBMITTED, next_attempt_at=None)
+    assert orders_resume_stalled() == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+
+
 def test_the_default_stall_and_beat_interval_resume_within_two_minutes(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE["resume-stalled-orders"]
     assert schedule["task"] == "csp.tasks.orders_resume_stalled"
