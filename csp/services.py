@@ -235,9 +235,10 @@ def mpn_id_check(*, mpn_id: str, fresh: bool = False) -> MpnCheck:
 
 def buyer_mpn_id_check(*, organization_id: int, mpn_id: str, fresh: bool = False) -> MpnCheck:
     """The on-blur check of a buyer's MPN ID: another organisation's ID is refused before the network is asked,
-    and nothing about it is revealed."""
+    and nothing about it is revealed. Without `fresh`, ownership is read as pages show it (`trust`)."""
     value = domains.normalize_mpn_id(mpn_id)
-    if not trust.mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
+    owned = trust.mpn_id_is_owned if fresh else trust.mpn_id_shown_as_owned
+    if not owned(organization_id=organization_id, mpn_id=value):
         return MpnCheck(value, False, "", "", trust.MPN_NOT_YOURS_MESSAGE, owned=False)
     return mpn_id_check(mpn_id=value, fresh=fresh)
 

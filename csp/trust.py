@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 
 from csp import domains
 from csp.errors import EndCustomerMismatch, InvalidInput, MpnNotYours
 from csp.models import CloudServicesSettings, ResellerMpnId, TenantAuthorization, TenantHolding
+from csp.singleton import ShortLivedRows
 
 MPN_NOT_YOURS_MESSAGE = "This MPN ID is not one of your organisation's. Ask the distributor to add it."
 DIRECT_HAS_NO_MPN_MESSAGE = "Direct customers order without an MPN ID: leave it out."
@@ -32,6 +34,20 @@ def _organization(organization_id: int):
 
 def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
     return ResellerMpnId.objects.filter(organization_id=organization_id, mpn_id=mpn_id).exists()
+
+
+_displayed_mpn_ids = ShortLivedRows("MPN IDs by value")
+post_save.connect(_displayed_mpn_ids.forget, sender=ResellerMpnId, dispatch_uid="displayed-mpn-ids-save")
+post_delete.connect(_displayed_mpn_ids.forget, sender=ResellerMpnId, dispatch_uid="displayed-mpn-ids-delete")
+
+
+def mpn_id_shown_as_owned(*, organization_id: int, mpn_id: str) -> bool:
+    """What a page shows as the buyer types: the MPN ID's row may be one read up to a few seconds ago in this
+    process (`csp.singleton`). What is enforced (`mpn_id_owned_require`, every submit) always reads the database."""
+    row = _displayed_mpn_ids.get(
+        mpn_id, lambda value: ResellerMpnId.objects.only("organization_id").filter(mpn_id=value).first()
+    )
+    return row is not None and row.organization_id == organization_id
 
 
 def mpn_id_owned_require(*, organization_id: int, mpn_id: str) -> str:

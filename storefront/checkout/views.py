@@ -236,7 +236,8 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
     if field == "domain" and draft.organization.is_reseller:
         typed["mpn_id"] = draft.mpn_id
     result = services.service_details_check(draft=draft, **typed, field=field)
-    return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
+    # The regions show the checks only: no cart lines, totals or steps to compute.
+    return render(request, "checkout/_regions_check.html", {"draft": draft, "result": result})
 
 
 def _authorization_for(request: HttpRequest, authorization_id: int) -> TenantAuthorization:
