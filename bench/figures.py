@@ -169,6 +169,7 @@ def polling_pass(sandbox_url: str, pending: int = 10_000, accepted: int = 100) -
             domain_prefix=t["domain"].split(".")[0],
             default_domain=t["domain"],
             expected_tenant_id=t["tenant_id"],
+            tenant_was_customer=False,  # new customers when asked: their acceptance proves the tenant (trust)
             **common,
         )
         for t in tenants
