@@ -401,6 +401,18 @@ def report(machine_info, loads, delayed, figures) -> str:
     ]
     for name, r in figures["journeys"].items():
         out.append(f"| {name} | {r['calls']} | {r['minimum']} |")
+    parts = figures.get("parts")
+    if parts:
+        out += [
+            "",
+            "## What the pages do beyond the bare view, piece by piece",
+            "",
+            "CPU ms in one process (the bench database and Redis), median of 9 rounds of 200 calls each:",
+            "",
+            "| piece | CPU ms |",
+            "| --- | ---: |",
+        ]
+        out += [f"| {name} | {ms:.2f} |" for name, ms in parts.items()]
     out += ["", "## SQL queries per page", ""]
     columns = ["10 products", "1,000 products", "10 authorizations", "10,000 authorizations"]
     out += ["| page | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
@@ -491,7 +503,7 @@ def main() -> None:
         latency(0)
         print("bench: calls per journey, queries per page, polling pass ...", flush=True)
         if LOAD_ONLY:
-            figures = {"journeys": {}, "queries": {}, "polling": None}
+            figures = {"journeys": {}, "parts": {}, "queries": {}, "polling": None}
         else:
             figures = json.loads(run([PYTHON, "-m", "bench.figures"], env, prefix="FIGURES "))
         text = report(machine(env, database_url), loads, delayed, figures)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 
 from common.errors import InvalidInput
+from common.singleton import ShortLivedRows
 from csp.errors import EndCustomerMismatch, MpnNotYours
 from csp.models import CloudServicesSettings, ResellerMpnId, TenantAuthorization, TenantHolding
 from csp.mpn_ids import MpnCheck, mpn_id_check, normalize_mpn_id
@@ -33,6 +35,20 @@ def _organization(organization_id: int):
 
 def mpn_id_is_owned(*, organization_id: int, mpn_id: str) -> bool:
     return ResellerMpnId.objects.filter(organization_id=organization_id, mpn_id=mpn_id).exists()
+
+
+_displayed_mpn_ids = ShortLivedRows("MPN IDs by value")
+post_save.connect(_displayed_mpn_ids.forget, sender=ResellerMpnId, dispatch_uid="displayed-mpn-ids-save")
+post_delete.connect(_displayed_mpn_ids.forget, sender=ResellerMpnId, dispatch_uid="displayed-mpn-ids-delete")
+
+
+def mpn_id_shown_as_owned(*, organization_id: int, mpn_id: str) -> bool:
+    """What a page shows as the buyer types: the MPN ID's row may be one read up to a few seconds ago in this
+    process (`common.singleton`). What is enforced (`mpn_id_owned_require`, every submit) always reads the database."""
+    row = _displayed_mpn_ids.get(
+        mpn_id, lambda value: ResellerMpnId.objects.only("organization_id").filter(mpn_id=value).first()
+    )
+    return row is not None and row.organization_id == organization_id
 
 
 def mpn_id_owned_require(*, organization_id: int, mpn_id: str) -> str:
@@ -209,8 +225,9 @@ def order_trust_problem(*, order) -> str | None:
 
 def buyer_mpn_id_check(*, organization_id: int, mpn_id: str, fresh: bool = False) -> MpnCheck:
     """The on-blur check of a buyer's MPN ID: another organisation's ID is refused before the network is asked,
-    and nothing about it is revealed."""
+    and nothing about it is revealed. Without `fresh`, ownership is read as pages show it (`mpn_id_shown_as_owned`)."""
     value = normalize_mpn_id(mpn_id)
-    if not mpn_id_is_owned(organization_id=organization_id, mpn_id=value):
+    owned = mpn_id_is_owned if fresh else mpn_id_shown_as_owned
+    if not owned(organization_id=organization_id, mpn_id=value):
         return MpnCheck(value, False, "", "", MPN_NOT_YOURS_MESSAGE, owned=False)
     return mpn_id_check(mpn_id=value, fresh=fresh)

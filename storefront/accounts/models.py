@@ -5,7 +5,7 @@ import secrets
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from knox.models import AbstractAuthToken
+from knox.models import AbstractAuthToken, AuthTokenManager
 
 from billing.models import BillingProfile
 
@@ -90,8 +90,17 @@ def _public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+class ApiTokenManager(AuthTokenManager):
+    """Knox reads a token with its user; the user's organisation comes in the same query (every API view uses it)."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().select_related("user__organization")
+
+
 class ApiToken(AbstractAuthToken):
     """An API token (django-rest-knox): only a hash of the secret is stored; the secret is shown once, at creation."""
+
+    objects = ApiTokenManager()
 
     public_id = models.CharField(max_length=32, unique=True, default=_public_id, editable=False)
     name = models.CharField(max_length=100, blank=True)

@@ -263,7 +263,8 @@ def service_details_check(request: HttpRequest) -> HttpResponse:
         context = {"field": field if field in ("box", "mpn") else "domain", "retry_after": retry_after}
         return render(request, "checkout/_regions_throttled.html", context)
     result = services.service_details_check(draft=draft, **typed, field=field)
-    return render(request, "checkout/_regions_check.html", _context(draft, "service_details", result=result))
+    # The regions show the checks only: no cart lines, totals or steps to compute.
+    return render(request, "checkout/_regions_check.html", {"draft": draft, "result": result})
 
 
 def _authorization_for(request: HttpRequest, authorization_id: int) -> TenantAuthorization:

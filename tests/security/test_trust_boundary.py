@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from billing.models import Order
-from csp import authorizations, provisioning
-from csp.models import AuthorizationTransition, TenantAuthorization, TenantHolding
+from csp import authorizations, mpn_ids, provisioning, trust
+from csp.models import AuthorizationTransition, ResellerMpnId, TenantAuthorization, TenantHolding
 from csp.trust import MPN_NOT_YOURS_MESSAGE
 from tests.api.conftest import api_client_for, assert_error
 from tests.factories import (
@@ -425,3 +425,40 @@ def test_admin_lists_tenants_with_their_holders_and_records_a_staff_decision(cli
         staff_user,
         "Signed contract",
     )
+
+
+def test_the_mpn_id_shown_as_the_buyers_is_read_once_and_its_removal_seen_at_once(
+    reseller, django_assert_num_queries
+):
+    assert trust.mpn_id_shown_as_owned(organization_id=reseller.pk, mpn_id=FABRIKAM_MPN)
+    with django_assert_num_queries(0):
+        assert trust.mpn_id_shown_as_owned(organization_id=reseller.pk, mpn_id=FABRIKAM_MPN)
+
+    ResellerMpnId.objects.get(mpn_id=FABRIKAM_MPN).delete()
+
+    assert not trust.mpn_id_shown_as_owned(organization_id=reseller.pk, mpn_id=FABRIKAM_MPN)
+
+
+def test_checkout_reads_the_mpn_ids_owner_afresh_while_the_field_may_show_a_copy(
+    client, owner, owner_draft, outsider, sandbox
+):
+    mpn_ids.network_refresh()  # as in a running storefront, so the check below reads no network afresh
+    client.force_login(owner)
+    typed = {"domain_prefix": "brandnewtenant42", "mpn_id": FABRIKAM_MPN}
+    check = client.post(
+        reverse("checkout:service_details_check"), {**typed, "check": "mpn"}, HTTP_HX_REQUEST="true"
+    )
+    assert escape(MPN_NOT_YOURS_MESSAGE) not in check.content.decode()
+    # Staff move the ID to another organisation in another process: no signal reaches this one.
+    ResellerMpnId.objects.filter(mpn_id=FABRIKAM_MPN).update(organization=outsider.organization)
+
+    shown = trust.buyer_mpn_id_check(organization_id=owner.organization_id, mpn_id=FABRIKAM_MPN)
+    enforced = trust.buyer_mpn_id_check(
+        organization_id=owner.organization_id, mpn_id=FABRIKAM_MPN, fresh=True
+    )
+    submit = client.post(reverse("checkout:service_details"), typed)
+
+    assert shown.owned  # the field's copy, a few seconds old at most
+    assert not enforced.owned and enforced.message == MPN_NOT_YOURS_MESSAGE
+    assert submit.status_code == 400
+    assert escape(MPN_NOT_YOURS_MESSAGE) in submit.content.decode()
