@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.exceptions import MethodNotAllowed, NotFound, Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +25,7 @@ from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.parsers import JSONParser
 from storefront.api.permissions import IsOrganizationMember, IsReseller
-from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
+from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle, lookup_budget_spend
 from storefront.catalog.models import Product, Segment
 from storefront.catalog.pricing import organization_pricing_for_display
 from storefront.catalog.selectors import CatalogFilters, buyable_offers
@@ -371,6 +371,9 @@ class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
 
 
 class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
+    # Created or refused ("no Microsoft tenant uses this domain") says whether a tenant uses the prefix: a lookup.
+    throttle_classes = [LookupRateThrottle]
+
     @extend_schema(
         operation_id="authorizations_create",
         tags=["authorizations"],
@@ -385,6 +388,7 @@ class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             201: s.AuthorizationSerializer,
             **errors(
                 401,
+                429,
                 503,
                 s400=(
                     "`invalid`, `mpn_not_in_network` (not in the distributor's network) or `no_tenant_for_domain` "
@@ -434,6 +438,9 @@ class AuthorizationDetailView(OrganizationMixin, APIView):
 
 
 class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
+    # Any default domain is resolved at Microsoft: a lookup, whichever authorization it names.
+    throttle_classes = [LookupRateThrottle]
+
     @extend_schema(
         operation_id="authorizations_verify",
         parameters=[id_parameter("authorization_id", "An authorization id.")],
@@ -449,6 +456,7 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             **errors(
                 *AUTHENTICATED,
                 404,
+                429,
                 503,
                 s400=(
                     "`invalid`: a malformed domain, or an expired or cancelled request; `no_tenant_for_domain`: "
@@ -591,6 +599,10 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
             **errors(
                 *AUTHENTICATED,
                 503,
+                s429=(
+                    "`throttled`: a new-tenant order checks its prefix with Microsoft, which spends the lookup "
+                    "budget shared with `domains_retrieve`; retry after the `Retry-After` seconds."
+                ),
                 s400=(
                     "`invalid`, `idempotency_key_required`, `product_withdrawn` (a product that is no longer sold: "
                     "the message names it), `billing_address_required`, `mpn_not_in_network` or "
@@ -608,6 +620,12 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
         _refuse_reseller_fields(self.organization, data)
+        if data.get("domain_prefix") and not checkout_services.order_placed_with_key(
+            organization=self.organization, idempotency_key=key
+        ):
+            # A new tenant's prefix is checked with Microsoft (409 `domain_taken`): a lookup like the others.
+            if retry_after := lookup_budget_spend(request=request):
+                raise Throttled(wait=retry_after)
         agreement = data["customer_agreement"]
         order, created = checkout_services.order_submit(
             user=request.user,

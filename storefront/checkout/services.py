@@ -381,12 +381,17 @@ def service_details_waiting(
     draft.existing_tenant = bool(existing_tenant)
     if draft.organization.is_reseller:
         draft.mpn_id = _as_typed(mpn_id, 40)
+    message = lookup_wait_message(retry_after=retry_after, action="Checkout")
+    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
+
+
+def lookup_wait_message(*, retry_after: int, action: str) -> str:
+    """What a buyer whose lookup budget is spent is told: when to select the button again; nothing typed is lost."""
     seconds = f"{retry_after} second{'' if retry_after == 1 else 's'}"
-    message = (
-        f"You have checked many domain prefixes and MPN IDs in a short time: select Checkout again in {seconds}. "
+    return (
+        f"You have checked many domain prefixes and MPN IDs in a short time: select {action} again in {seconds}. "
         "What you typed is kept."
     )
-    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
 
 
 def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
@@ -760,6 +765,11 @@ def order_submit(
             ) from None
         return existing, False
     return order, True
+
+
+def order_placed_with_key(*, organization: Organization, idempotency_key: str) -> bool:
+    """Whether this key already placed an order: a resent request answers it without asking Microsoft again."""
+    return Order.objects.filter(organization=organization, idempotency_key=idempotency_key).exists()
 
 
 def checkout_recently_placed(*, user: User, within_minutes: int = 30) -> Order | None:

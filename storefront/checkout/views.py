@@ -289,18 +289,27 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
     """The Verify Authorization dialog: resolves the default domain and asks Microsoft."""
     authorization = _authorization_for(request, authorization_id)
     default_domain = request.POST.get("default_domain", "")
-    try:
-        outcome = authorizations.tenant_authorization_verify(
-            authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
-        )
-        verify = {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
-    except StorefrontError as error:
-        verify = {"ok": False, "message": error.message, "default_domain": default_domain}
+    # Verify resolves whatever domain is typed at Microsoft (does a tenant use it?): a lookup like the others.
+    if retry_after := lookup_budget_spend(request=request):
+        message = services.lookup_wait_message(retry_after=retry_after, action="Verify Authorization")
+        verify = {"ok": False, "message": message, "default_domain": default_domain}
+    else:
+        verify = _verify(request, authorization, default_domain)
     if not request.htmx:
         (messages.success if verify["ok"] else messages.error)(request, verify["message"])
         return redirect("checkout:service_details")
     draft = _draft(request)
     return _regions_after_authorization(request, draft, "_regions_verify.html", verify=verify)
+
+
+def _verify(request: HttpRequest, authorization: TenantAuthorization, default_domain: str) -> dict:
+    try:
+        outcome = authorizations.tenant_authorization_verify(
+            authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
+        )
+        return {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
+    except StorefrontError as error:
+        return {"ok": False, "message": error.message, "default_domain": default_domain}
 
 
 @_buyer_required

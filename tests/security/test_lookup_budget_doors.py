@@ -1,0 +1,101 @@
+"""Attacks on the per-user lookup budget through the doors other than the lookups themselves: each one tells a buyer
+whether a Microsoft tenant uses a prefix or a domain, so each spends the same budget (`LOOKUP_THROTTLE_RATE`)."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from csp.models import TenantAuthorization
+from tests.api.conftest import api_client_for, assert_error
+from tests.factories import TenantAuthorizationFactory
+from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
+
+pytestmark = pytest.mark.django_db
+AGREEMENT = {
+    "accepted": True,
+    "first_name": "Megan",
+    "last_name": "Bowen",
+    "email": "megan.bowen@contoso.com",
+    "phone": "+1 425 555 0199",
+}
+
+
+@pytest.fixture(autouse=True)
+def two_lookups(settings):
+    """A budget of 2 lookups a minute, in a cache of this process."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_api_authorization_requests_spend_the_budget(owner, sandbox):
+    """"No Microsoft tenant uses this domain yet" (400) or a pending authorization (201) says whether a tenant uses
+    the prefix: the third prefix of the minute waits."""
+    api = api_client_for(owner)
+    answers = [
+        api.post("/api/v1/authorizations/", {"domain_prefix": prefix}, format="json").status_code
+        for prefix in ("contoso", "nosuchtenant1")
+    ]
+    assert answers == [201, 400]
+    response = api.post("/api/v1/authorizations/", {"domain_prefix": "nosuchtenant2"}, format="json")
+    assert_error(response, 429, "throttled")
+    assert 0 < int(response["Retry-After"]) <= 60
+    # One budget: the domain lookup waits too.
+    assert_error(api.get("/api/v1/domains/nosuchtenant3/"), 429, "throttled")
+
+
+def test_api_verify_spends_the_budget_whatever_domain_is_named(owner, sandbox):
+    """Verify resolves any default domain at Microsoft ("Microsoft does not know the domain" or "belongs to a
+    different tenant"): one pending authorization must not answer for every domain in the world."""
+    authorization = TenantAuthorizationFactory(
+        organization=owner.organization, domain_prefix="contoso", expected_tenant_id=CONTOSO_TENANT
+    )
+    api = api_client_for(owner)
+    url = f"/api/v1/authorizations/{authorization.pk}/verify/"
+    for domain in ("fabrikam.com", "nosuchdomain1.com"):
+        assert api.post(url, {"default_domain": domain}, format="json").status_code == 200
+    assert_error(api.post(url, {"default_domain": "nosuchdomain2.com"}, format="json"), 429, "throttled")
+
+
+def test_the_verify_dialog_spends_the_same_budget_and_keeps_the_typed_domain(owner, client, sandbox):
+    authorization = TenantAuthorizationFactory(
+        organization=owner.organization, domain_prefix="contoso", expected_tenant_id=CONTOSO_TENANT
+    )
+    client.force_login(owner)
+    api = api_client_for(owner)
+    assert api.get("/api/v1/domains/nosuchtenant1/").status_code == 200
+    assert api.get("/api/v1/domains/nosuchtenant2/").status_code == 200
+    url = reverse("checkout:authorization_verify", args=[authorization.pk])
+    response = client.post(url, {"default_domain": "nosuchdomain3.com"}, HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert "You have checked many" in page and "select Verify Authorization again in" in page
+    authorization.refresh_from_db()
+    assert authorization.last_checked_at is None  # nothing was asked of Microsoft
+
+
+def test_api_orders_for_a_new_prefix_spend_the_budget(owner, contoso, product, sandbox):
+    """A new-tenant order checks its prefix with Microsoft afresh (409 `domain_taken` when taken): placing orders
+    for taken prefixes must not enumerate tenants past the budget. A replayed key asks nothing and still answers."""
+    api = api_client_for(owner)
+    body = {
+        "lines": [{"product": product.pk, "quantity": 1}],
+        "customer_agreement": AGREEMENT,
+        "end_customer": contoso.pk,
+        "mpn_id": FABRIKAM_MPN,
+    }
+
+    def place(prefix: str, key: str):
+        return api.post(
+            "/api/v1/orders/", {**body, "domain_prefix": prefix}, format="json", HTTP_IDEMPOTENCY_KEY=key
+        )
+
+    assert_error(place("contoso", "k1"), 409, "domain_taken")
+    assert place("freeprefix77", "k2").status_code == 201
+    assert_error(place("wingtiptoys", "k3"), 429, "throttled")
+    assert place("freeprefix77", "k2").status_code == 200  # the same order, nothing asked
+    assert not TenantAuthorization.objects.exists()
