@@ -565,6 +565,15 @@ def _idempotency_key(request) -> str:
     return key
 
 
+def _new_tenant_lookup_spend(request, organization, key: str) -> None:
+    """A new tenant's prefix is checked with Microsoft (409 `domain_taken`): a lookup like the others, unless the
+    key already placed its order (a resent request asks Microsoft nothing)."""
+    if checkout_services.order_placed_with_key(organization=organization, idempotency_key=key):
+        return
+    if retry_after := lookup_budget_spend(request=request):
+        raise Throttled(wait=retry_after)
+
+
 class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     @extend_schema(
         operation_id="orders_create",
@@ -620,12 +629,8 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
         _refuse_reseller_fields(self.organization, data)
-        if data.get("domain_prefix") and not checkout_services.order_placed_with_key(
-            organization=self.organization, idempotency_key=key
-        ):
-            # A new tenant's prefix is checked with Microsoft (409 `domain_taken`): a lookup like the others.
-            if retry_after := lookup_budget_spend(request=request):
-                raise Throttled(wait=retry_after)
+        if data.get("domain_prefix"):
+            _new_tenant_lookup_spend(request, self.organization, key)
         agreement = data["customer_agreement"]
         order, created = checkout_services.order_submit(
             user=request.user,

@@ -34,7 +34,7 @@ def two_lookups(settings):
 
 
 def test_api_authorization_requests_spend_the_budget(owner, sandbox):
-    """"No Microsoft tenant uses this domain yet" (400) or a pending authorization (201) says whether a tenant uses
+    """A refusal ("No Microsoft tenant uses this domain yet", 400) or a pending authorization (201) says whether a tenant uses
     the prefix: the third prefix of the minute waits."""
     api = api_client_for(owner)
     answers = [
