@@ -478,12 +478,18 @@ def orders_resume_stalled_pass(*, limit: int = 50) -> list[int]:
 def order_give_up(*, order_id: int, reason: str) -> str:
     """After the last retry: the buyer is told in their terms; what they paid for is kept for support to resume.
 
-    Returns the order's status: "failed", or what it was when Microsoft had already accepted it."""
+    Returns the order's status: "failed", or what it was when Microsoft had (or may have) accepted it."""
     order = Order.objects.only("status", "progress").get(pk=order_id)
     if order.is_finished or order.progress.get("checked_out"):
         return (
             order.status
         )  # an order Microsoft accepted is not failed by an outage: the fulfilment pass follows it
+    if order.progress.get("checkout_request_id"):
+        # The checkout was sent and never answered: Microsoft may have placed the order, so it is not failed as
+        # "nothing was charged" (the buyer would order again). It keeps waiting on Microsoft; beat's resume pass
+        # sends the same MS-RequestId again, which Microsoft answers with the one order.
+        Order.objects.filter(pk=order_id, next_attempt_at__isnull=True).update(next_attempt_at=timezone.now())
+        return order.status
     updated = Order.objects.filter(
         pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
     ).update(status=Order.Status.FAILED, failure_reason=reason)
