@@ -87,9 +87,11 @@ def _quantity(raw: Any) -> int:
 
 
 def cart_add(*, draft: CheckoutDraft, product_id: int, quantity: Any = 1) -> CheckoutDraft:
-    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    """Adds licences of a product the buyer may buy; one no longer sold to them is refused by name."""
+    product = Product.objects.filter(pk=product_id).first()
     if product is None or not organization_pricing(draft.organization).may_buy(product):
-        raise InvalidInput("This product is no longer available.", field="product")
+        gone = WithdrawnProduct(str(product_id), product.name if product else "", 0)
+        raise InvalidInput(f"{gone.label} is no longer sold.", field="product")
     lines = dict(draft.lines)
     wanted = min(MAX_QUANTITY, lines.get(str(product_id), 0) + max(1, _quantity(quantity)))
     problem = offer_quantity_problem(product, wanted)
