@@ -710,6 +710,16 @@ def order_submit(
                 "that it is yours.",
                 field="authorization",
             )
+        if end_customer is not None and authorization.end_customer_id is None:
+            # Asked without an end-customer (the API allows it): this order names it, once and for all.
+            authorizations.tenant_authorization_end_customer_bind(
+                authorization_id=authorization.pk, end_customer_id=end_customer.pk
+            )
+            authorization = trust.order_authorization_require(
+                organization_id=organization.pk,
+                authorization_id=authorization_id,
+                end_customer_id=end_customer.pk,
+            )
         prefix = authorization.domain_prefix
     else:
         prefix = domains.normalize_domain_prefix(domain_prefix)
