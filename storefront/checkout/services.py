@@ -434,13 +434,20 @@ def service_details_check(
 
 
 def service_details_complete(
-    *, draft: CheckoutDraft, domain_prefix: str, existing_tenant: bool, mpn_id: str | None
+    *,
+    draft: CheckoutDraft,
+    domain_prefix: str,
+    existing_tenant: bool,
+    mpn_id: str | None,
+    afresh: bool = True,
 ) -> ServiceDetails:
-    """The Checkout button: every rule checked afresh with Microsoft; the draft moves on to Review only if all pass."""
+    """The Checkout button: every rule checked afresh with Microsoft (or, when `afresh` is False because the
+    buyer's lookup budget is spent on an unchanged value, with its answer of the last seconds); the draft moves on
+    to Review only if all pass."""
     service_details_record(
         draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id
     )
-    result = _service_details_checks(draft, fresh=True, may_request_authorization=True)
+    result = _service_details_checks(draft, fresh=afresh, may_request_authorization=True)
     if result.checkout_enabled and not result.errors:
         draft.service_details_done = True
         draft.save(update_fields=["service_details_done", "updated_at"])
@@ -642,8 +649,12 @@ def order_submit(
     mpn_id: str | None,
     agreement: AgreementAcceptance,
     idempotency_key: str,
+    afresh: bool = True,
 ) -> tuple[Order, bool]:
-    """Re-checks every rule, then creates the order once per idempotency key and hands it to the worker."""
+    """Re-checks every rule, then creates the order once per idempotency key and hands it to the worker.
+
+    A new tenant's prefix is asked of Microsoft afresh, unless `afresh` is False (the buyer's lookup budget is
+    spent): then Microsoft's answer of the last seconds stands in (Microsoft refuses a taken domain anyway)."""
     organization = user.organization
     if organization is None:
         raise InvalidInput("Only reseller and direct-customer accounts can order.")
@@ -724,7 +735,7 @@ def order_submit(
     else:
         prefix = domains.normalize_domain_prefix(domain_prefix)
         check = domains.domain_prefix_check(
-            domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=True
+            domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=afresh
         )
         if not check.available:
             raise DomainTaken(check.message, field="domain_prefix")
@@ -796,8 +807,11 @@ def checkout_recently_placed(*, user: User, within_minutes: int = 30) -> Order |
     return draft.order if draft else None
 
 
-def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance) -> tuple[Order, bool]:
-    """Place order from the wizard: one order per draft, however often the button is pressed."""
+def checkout_place_order(
+    *, draft: CheckoutDraft, agreement: AgreementAcceptance, afresh: bool = True
+) -> tuple[Order, bool]:
+    """Place order from the wizard: one order per draft, however often the button is pressed (`afresh`: as in
+    `order_submit`)."""
     if draft.status == CheckoutDraft.Status.ORDERED and draft.order_id:
         return draft.order, False
     order, created = order_submit(
@@ -809,6 +823,7 @@ def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance
         mpn_id=draft.mpn_id or None,
         agreement=agreement,
         idempotency_key=f"checkout-draft-{draft.pk}",
+        afresh=afresh,
     )
     CheckoutDraft.objects.filter(pk=draft.pk).update(
         status=CheckoutDraft.Status.ORDERED, order=order, updated_at=timezone.now()

@@ -215,6 +215,12 @@ def _lookup_wait(request: HttpRequest, draft: CheckoutDraft, typed: dict) -> int
     return lookup_budget_spend(request=request)
 
 
+def _recheck_afresh(request: HttpRequest) -> bool:
+    """Checkout and Place order re-check values already checked: afresh while the budget allows (each spends it),
+    else with Microsoft's answer of the last seconds, so resending them never asks Microsoft without bound."""
+    return lookup_budget_spend(request=request) is None
+
+
 @_buyer_required
 @_microsoft_required
 @require_http_methods(["GET", "POST"])
@@ -225,11 +231,15 @@ def service_details(request: HttpRequest) -> HttpResponse:
         return response
     if request.method == "POST":
         typed = _service_details_input(request, draft)
-        if retry_after := _lookup_wait(request, draft, typed):
+        needed = services.service_details_lookup_needed(
+            draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
+        )
+        if needed and (retry_after := lookup_budget_spend(request=request)):
             result = services.service_details_waiting(draft=draft, **typed, retry_after=retry_after)
             status = 429
         else:
-            result = services.service_details_complete(draft=draft, **typed)
+            afresh = needed or _recheck_afresh(request)
+            result = services.service_details_complete(draft=draft, **typed, afresh=afresh)
             if draft.service_details_done:
                 return redirect("checkout:review")
             messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
@@ -417,7 +427,8 @@ def review(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            order, _ = services.checkout_place_order(draft=draft, agreement=form.acceptance())
+            afresh = draft.existing_tenant or _recheck_afresh(request)
+            order, _ = services.checkout_place_order(draft=draft, agreement=form.acceptance(), afresh=afresh)
         except StorefrontError as error:
             messages.error(request, error.message)
             if error.field in form.fields:

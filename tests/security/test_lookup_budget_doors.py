@@ -99,3 +99,41 @@ def test_api_orders_for_a_new_prefix_spend_the_budget(owner, contoso, product, s
     assert_error(place("wingtiptoys", "k3"), 429, "throttled")
     assert place("freeprefix77", "k2").status_code == 200  # the same order, nothing asked
     assert not TenantAuthorization.objects.exists()
+
+
+def _microsoft_requests(sandbox) -> int:
+    from tests.pc_sandbox import sandbox_state
+
+    return sum(sandbox_state(sandbox)["request_counts"].values())
+
+
+def test_checkout_resent_on_one_prefix_does_not_ask_microsoft_without_bound(
+    owner, owner_draft, client, sandbox
+):
+    """Checkout and Place order re-check the recorded prefix with Microsoft afresh. Resent in a loop on a taken prefix
+    (nothing is ever created), they spend the budget; once it is spent, the answer Microsoft gave the last seconds
+    stands in, so Microsoft hears of the prefix at most once per cache period, however often they are sent."""
+    client.force_login(owner)
+    typed = {"domain_prefix": "contoso", "mpn_id": FABRIKAM_MPN}
+    assert client.post(reverse("checkout:service_details"), typed).status_code == 400  # taken: 1 lookup
+    before = _microsoft_requests(sandbox)
+    for _ in range(10):
+        page = client.post(reverse("checkout:service_details"), typed).content.decode()
+        assert "already registered in Microsoft Portal by another tenant" in page
+    # one more fresh re-check within the budget (2/min), then the cached answer: two domain checks at most
+    assert _microsoft_requests(sandbox) - before <= 2 * 2
+
+
+def test_place_order_resent_on_a_prefix_taken_since_checkout_does_not_ask_microsoft_without_bound(
+    owner, owner_draft, client, sandbox
+):
+    client.force_login(owner)
+    typed = {"domain_prefix": "freeprefix88", "mpn_id": FABRIKAM_MPN}
+    assert client.post(reverse("checkout:service_details"), typed)["Location"] == reverse("checkout:review")
+    type(owner_draft).objects.filter(pk=owner_draft.pk).update(domain_prefix="contoso")  # taken meanwhile
+    before = _microsoft_requests(sandbox)
+    agreement = {"first_name": "Jane", "last_name": "Doe", "email": "jane@contoso.example", "accepted": "on"}
+    for _ in range(10):
+        page = client.post(reverse("checkout:review"), agreement).content.decode()
+        assert "already registered in Microsoft Portal by another tenant" in page
+    assert _microsoft_requests(sandbox) - before <= 2 * 2
