@@ -137,3 +137,25 @@ def test_place_order_resent_on_a_prefix_taken_since_checkout_does_not_ask_micros
         page = client.post(reverse("checkout:review"), agreement).content.decode()
         assert "already registered in Microsoft Portal by another tenant" in page
     assert _microsoft_requests(sandbox) - before <= 2 * 2
+
+
+def test_an_mpn_id_whose_agreement_microsoft_cannot_tell_is_not_asked_again_on_every_re_render(
+    owner, owner_draft, client, sandbox
+):
+    """Re-rendering the recorded MPN ID is free of the budget; when Microsoft fails to say whether its reseller
+    signed the agreement, each re-render must not re-read the whole network from Microsoft."""
+    from tests.api.conftest import sandbox_faults
+
+    client.force_login(owner)
+    sandbox_faults(sandbox, {"fail": {"count": 1000, "status": 400}, "path_contains": "agreementstatus"})
+    asked = []
+    for _ in range(6):
+        response = client.post(
+            reverse("checkout:service_details_check"),
+            {"check": "mpn", "domain_prefix": "", "mpn_id": FABRIKAM_MPN},
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200
+        asked.append(_microsoft_requests(sandbox))
+    # the network and the agreement, once (19 calls before)
+    assert asked[0] > 0 and asked[1:] == [asked[0]] * 5
