@@ -241,6 +241,10 @@ class ProductListView(APIView):
 class EndCustomerListCreateView(OrganizationMixin, APIView):
     permission_classes = [IsReseller]
 
+    def get_throttles(self):
+        # A new end-customer's address is validated at Microsoft: creating one spends the lookup budget.
+        return [LookupRateThrottle()] if self.request.method == "POST" else []
+
     @extend_schema(
         operation_id="end_customers_list",
         tags=["end-customers"],
@@ -275,7 +279,17 @@ class EndCustomerListCreateView(OrganizationMixin, APIView):
                 },
             )
         ],
-        responses={201: s.EndCustomerSerializer, **errors(400, *AUTHENTICATED)},
+        responses={
+            201: s.EndCustomerSerializer,
+            **errors(
+                400,
+                *AUTHENTICATED,
+                s429=(
+                    "`throttled`: the address is validated at Microsoft, which spends the lookup budget shared "
+                    "with `domains_retrieve`; retry after the `Retry-After` seconds."
+                ),
+            ),
+        },
     )
     def post(self, request):
         data = _valid(s.EndCustomerInputSerializer, request.data)

@@ -387,11 +387,13 @@ def service_details_waiting(
     return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
 
 
-def lookup_wait_message(*, retry_after: int, action: str) -> str:
+def lookup_wait_message(
+    *, retry_after: int, action: str, checked: str = "domain prefixes and MPN IDs"
+) -> str:
     """What a buyer whose lookup budget is spent is told: when to select the button again; nothing typed is lost."""
     seconds = f"{retry_after} second{'' if retry_after == 1 else 's'}"
     return (
-        f"You have checked many domain prefixes and MPN IDs in a short time: select {action} again in {seconds}. "
+        f"You have checked many {checked} in a short time: select {action} again in {seconds}. "
         "What you typed is kept."
     )
 

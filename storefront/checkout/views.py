@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.models import billing_address_complete
 from common.errors import StorefrontError
 from csp import authorizations, connect, polling
 from csp.models import TenantAuthorization
@@ -146,7 +147,9 @@ def customer(request: HttpRequest) -> HttpResponse:
                 organization=organization, end_customer=chosen
             ):
                 return _customer_chosen(draft, chosen)
-            if end_customer := end_customer_save(form=form, reseller=organization):
+            if not _address_check_waits(request, form) and (
+                end_customer := end_customer_save(form=form, reseller=organization)
+            ):
                 return _customer_chosen(draft, end_customer)
             if chosen is not None:
                 messages.error(
@@ -166,12 +169,31 @@ def customer(request: HttpRequest) -> HttpResponse:
         instance=organization,
         address_required=address_required,
     )
-    if request.method == "POST" and billing_profile_form_confirm(form):
+    if (
+        request.method == "POST"
+        and not _address_check_waits(request, form)
+        and billing_profile_form_confirm(form)
+    ):
         form.save()
         draft.customer_confirmed = True
         draft.save(update_fields=["customer_confirmed", "updated_at"])
         return redirect("checkout:service_details")
     return render(request, "checkout/customer_direct.html", _context(draft, "customer", form=form))
+
+
+def _address_check_waits(request: HttpRequest, form) -> bool:
+    """A complete billing address is validated at Microsoft (`csp.addresses`): a lookup of the buyer's budget.
+    When it is spent, the form says when to continue and keeps what was typed."""
+    if not form.is_valid() or not billing_address_complete(form.cleaned_data):
+        return False
+    retry_after = lookup_budget_spend(request=request)
+    if retry_after is None:
+        return False
+    message = services.lookup_wait_message(
+        retry_after=retry_after, action="Continue", checked="addresses and domain prefixes"
+    )
+    form.add_error("address_line1", message)
+    return True
 
 
 def _end_customer_chosen(request: HttpRequest, draft: CheckoutDraft, choice: str) -> EndCustomer | None:

@@ -159,3 +159,39 @@ def test_an_mpn_id_whose_agreement_microsoft_cannot_tell_is_not_asked_again_on_e
         asked.append(_microsoft_requests(sandbox))
     # the network and the agreement, once (19 calls before)
     assert asked[0] > 0 and asked[1:] == [asked[0]] * 5
+
+
+def _address(n: int) -> dict:
+    return {
+        "company_name": f"Contoso {n}",
+        "first_name": "Megan",
+        "last_name": "Bowen",
+        "email": "megan.bowen@contoso.com",
+        "address_line1": f"{n} Microsoft Way",
+        "city": "Redmond",
+        "state": "WA",
+        "postal_code": "98052",
+        "country": "US",
+    }
+
+
+def test_addresses_checked_with_microsoft_spend_the_budget_in_the_api_and_the_customer_step(
+    owner, owner_draft, client, sandbox
+):
+    """Each complete billing address is validated at Microsoft: creating end-customers (or failing to) in a loop
+    must not ask Microsoft without bound. The wizard keeps what was typed and says when to continue."""
+    api = api_client_for(owner)
+    assert [api.post("/api/v1/end-customers/", _address(n), format="json").status_code for n in (1, 2)] == [
+        201,
+        201,
+    ]
+    assert_error(api.post("/api/v1/end-customers/", _address(3), format="json"), 429, "throttled")
+    assert api.get("/api/v1/end-customers/").status_code == 200  # reading them spends nothing
+
+    client.force_login(owner)
+    typed = {"end_customer": "new", **{f"new-{name}": value for name, value in _address(4).items()}}
+    response = client.post(reverse("checkout:customer"), typed)
+    page = response.content.decode()
+    assert response.status_code == 200 and "select Continue again in" in page
+    assert 'value="4 Microsoft Way"' in page
+    assert not owner.organization.end_customers.filter(company_name="Contoso 4").exists()
