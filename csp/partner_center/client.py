@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 from cryptography import x509
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ResponseError, TimeoutError
 from urllib3.util.retry import Retry
 
 from common.ids import GUID
@@ -363,18 +363,20 @@ class MicrosoftRetry(Retry):
         sleeper: Callable[[float], None] | None = None,
         on_retry: Callable[[str, str], None] | None = None,
         max_wait: float | None = None,
+        attempt_timeout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.sleeper = sleeper if sleeper is not None else time.sleep
         self.on_retry = on_retry
         self.max_wait = max_wait
+        self.attempt_timeout = attempt_timeout
         self.waited = 0.0
 
     def new(self, **kw: Any) -> MicrosoftRetry:
         retry = super().new(**kw)
         retry.sleeper, retry.on_retry = self.sleeper, self.on_retry
-        retry.max_wait, retry.waited = self.max_wait, self.waited
+        retry.max_wait, retry.waited, retry.attempt_timeout = self.max_wait, self.waited, self.attempt_timeout
         return retry
 
     def _delay(self, response: Any) -> float:
@@ -400,11 +402,17 @@ class MicrosoftRetry(Retry):
     ) -> Retry:
         retry = super().increment(method, url, *args, **kwargs)
         if retry.max_wait is not None:
-            # The wait before the next attempt must fit in what is left of `max_wait`; otherwise the caller gets
-            # Microsoft's answer now (a 429 keeps its Retry-After) instead of a page blocked for minutes.
+            # The wait before the next attempt (and an attempt that timed out) must fit in what is left of
+            # `max_wait`; otherwise the caller gets Microsoft's answer now (a 429 keeps its Retry-After) instead of a
+            # page blocked for minutes by Retry-After or by a slow Microsoft.
+            error = kwargs.get("error")
+            if isinstance(error, TimeoutError):
+                retry.waited += retry.attempt_timeout
             delay = retry._delay(kwargs.get("response"))
             if retry.waited + delay > retry.max_wait:
-                reason = ResponseError(f"Microsoft asked to wait {delay:.0f} s, longer than a page waits")
+                reason = error or ResponseError(
+                    f"Microsoft asked to wait {delay:.0f} s, longer than a page waits"
+                )
                 raise MaxRetryError(kwargs.get("_pool"), url or "", reason)
             retry.waited += delay
         if self.on_retry is not None:
@@ -437,6 +445,7 @@ def retry_policy(
         sleeper=sleeper,
         on_retry=on_retry,
         max_wait=config.max_wait,
+        attempt_timeout=config.timeout,
     )
 
 

@@ -512,6 +512,19 @@ def test_a_page_is_never_kept_waiting_longer_than_max_wait_for_microsoft(
     assert sleeps == [4.0, 4.0]  # the third wait of 4 s would pass the 10 s
 
 
+def test_a_slow_microsoft_keeps_a_page_waiting_no_longer_than_max_wait(url: str, sleeps: Sleeps) -> None:
+    """Timed-out attempts count towards `max_wait` like the waits between them: with a 30 s timeout and 3 retries a
+    buyer's page waited two minutes and more (gunicorn's 30 s had long killed it); now one timeout past it ends."""
+    live = make_client(url, sleeps, timeout=0.3, max_retries=3, backoff=0.01, max_wait=0.5)
+    live.token_provider.token("partner_center")
+    faults(url, timeout={"count": 10, "seconds": 1})
+
+    with pytest.raises(TransientPartnerCenterError, match="timed out"):
+        live.domain_exists("contoso.com")
+
+    assert len(logged_requests(url, "/v1/domains/")) == 2  # 0.3 s + 0.01 s, then 0.6 s > 0.5 s: no third
+
+
 def test_a_503_is_retried_with_the_same_ms_request_id_and_creates_exactly_one_customer(
     url: str, sandbox_server: SandboxServer, live: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
