@@ -195,3 +195,26 @@ def test_addresses_checked_with_microsoft_spend_the_budget_in_the_api_and_the_cu
     assert response.status_code == 200 and "select Continue again in" in page
     assert 'value="4 Microsoft Way"' in page
     assert not owner.organization.end_customers.filter(company_name="Contoso 4").exists()
+
+
+def test_alternating_two_prefixes_spends_the_budget_each_time_in_any_spelling(
+    owner, owner_draft, client, sandbox
+):
+    """Only the value the draft holds is "unchanged": going back to a prefix checked two values ago is a new lookup,
+    whatever its case, spaces or `.onmicrosoft.com`; a second session of the same user shares the budget."""
+    client.force_login(owner)
+    url = reverse("checkout:service_details_check")
+
+    def check(session, prefix: str) -> str:
+        data = {"check": "domain", "domain_prefix": prefix, "mpn_id": FABRIKAM_MPN}
+        return session.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+
+    from django.test import Client
+
+    other_session = Client()
+    other_session.force_login(owner)
+    assert "is available" in check(client, "freeone1")
+    assert "is available" in check(other_session, " FreeTwo2.onmicrosoft.com ")
+    assert "so this one waits" in check(client, "FREEONE1")
+    assert "so this one waits" in check(other_session, "freeone1.onmicrosoft.com")
+    assert "so this one waits" not in check(client, "freetwo2")  # the value the draft holds: free
