@@ -44,6 +44,9 @@ FAILURE_MESSAGES: dict[str, str] = {
     "20002": "The distributor has no relationship with this customer's Microsoft tenant.",
     "600006": "Microsoft did not allow the new customer to be created; please contact us.",
 }
+# Microsoft still works on an earlier attempt (a checkout retried after a timeout): in progress, so retried later,
+# never a failure (partner-center-api.md section 9: "treat 409 800060/800064 as in progress").
+IN_PROGRESS_CODES = {"800060", "800064"}
 ADDRESS_MISSING = (
     "This order could not be placed: Microsoft needs the customer's complete billing address (address line 1, "
     "city, postal code and country) to create the new tenant. Complete it and place the order again."
@@ -411,8 +414,9 @@ def order_provision(*, order_id: int) -> Order:
         elif awaiting_fulfilment(order):
             _follow_fulfilment(order)
     except PermanentPartnerCenterError as error:
-        if error.status is not None and 200 <= error.status < 300:
-            # Microsoft acted but its answer was unreadable: re-sending the same MS-RequestId is safe, so retry.
+        if (error.status is not None and 200 <= error.status < 300) or str(error.code) in IN_PROGRESS_CODES:
+            # Microsoft acted but its answer was unreadable, or it is still working on an earlier attempt:
+            # re-sending the same MS-RequestId later is safe, so retry.
             raise TransientPartnerCenterError(
                 error.message, status=error.status, code=error.code, request_id=error.request_id
             ) from error

@@ -162,3 +162,25 @@ def test_an_order_given_up_before_its_checkout_was_sent_fails_and_says_nothing_w
     order.refresh_from_db()
     assert order.status == Order.Status.FAILED and "Nothing was charged" in order.failure_reason
     assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+@pytest.mark.parametrize("code", [800060, 800064])
+def test_microsoft_still_processing_the_checkout_is_waited_for_not_failed(
+    code, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
+):
+    """409 800060 ("an order is already in progress") or 800064 ("cart being processed by another request") answer
+    a checkout retried while Microsoft still works on the first one: in progress, not refused (partner-center-api.md
+    section 9). Failing the order would have the buyer order, and pay, again."""
+    order, _ = submit_new_tenant_order(client, owner, f"busy{code}", django_capture_on_commit_callbacks)
+    faults(fail={"count": 1, "status": 409, "code": code}, path_contains="/checkout")
+    with pytest.raises(TransientPartnerCenterError):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and order.waiting_on_microsoft, order.failure_reason
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    checkouts = [r for r in request_log(sandbox) if r["target"].endswith("/checkout")]
+    assert len({r["ms_request_id"] for r in checkouts}) == 1
