@@ -218,3 +218,21 @@ def test_alternating_two_prefixes_spends_the_budget_each_time_in_any_spelling(
     assert "so this one waits" in check(client, "FREEONE1")
     assert "so this one waits" in check(other_session, "freeone1.onmicrosoft.com")
     assert "so this one waits" not in check(client, "freetwo2")  # the value the draft holds: free
+
+
+def test_the_dashboards_check_now_spends_the_budget(owner, client, sandbox):
+    """Check now asks Microsoft about the authorization's last default domain (whatever Verify was last given):
+    a loop of clicks must not ask Microsoft without bound."""
+    authorization = TenantAuthorizationFactory(
+        organization=owner.organization, domain_prefix="contoso", expected_tenant_id=CONTOSO_TENANT
+    )
+    client.force_login(owner)
+    url = reverse("dashboard:check_now", args=[authorization.pk])
+    before = _microsoft_requests(sandbox)
+    for _ in range(2):
+        client.post(url)
+    spent = _microsoft_requests(sandbox)
+    assert spent > before
+    response = client.post(url, follow=True)
+    assert "select Check now again in" in response.content.decode()
+    assert _microsoft_requests(sandbox) == spent
