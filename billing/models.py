@@ -14,7 +14,7 @@ REQUIRED_ADDRESS_FIELDS = ("address_line1", "city", "postal_code", "country")
 
 def billing_address_complete(address: Mapping[str, Any]) -> bool:
     """Whether an address has what Microsoft needs to create a customer: street, city, postal code and country."""
-    return all(address.get(name) for name in REQUIRED_ADDRESS_FIELDS)
+    return all(str(address.get(name) or "").strip() for name in REQUIRED_ADDRESS_FIELDS)
 
 
 class BillingProfile(models.Model):

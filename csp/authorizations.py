@@ -170,6 +170,14 @@ def tenant_authorization_request(
     return authorization
 
 
+def tenant_authorization_end_customer_bind(*, authorization_id: int, end_customer_id: int) -> None:
+    """An authorization asked without naming the end-customer belongs to the first one an order names (once:
+    a conditional UPDATE), so its tenant is never ordered for a second end-customer."""
+    TenantAuthorization.objects.filter(pk=authorization_id, end_customer_id__isnull=True).update(
+        end_customer_id=end_customer_id
+    )
+
+
 def _transition(
     authorization: TenantAuthorization,
     to_status: str,

@@ -94,14 +94,15 @@ MPN_MISS_CACHE_SECONDS = 300
 
 
 def _network_entry_live(mpn_id: str) -> IndirectReseller | None:
-    """A cache miss: re-reads the network and that one reseller's agreement; an unknown MPN ID is remembered
-    for a few minutes so typing mistakes do not make Microsoft enumerate the network again and again."""
+    """A cache miss: re-reads the network and that one reseller's agreement; an unknown MPN ID (or one whose
+    agreement Microsoft could not tell) is remembered for a few minutes so typing mistakes and re-renders do not
+    make Microsoft enumerate the network again and again."""
     miss_key = f"csp:mpn-miss:{settings.PARTNER_CENTER_MODE}:{mpn_id}"
     if cache.get(miss_key):
         return IndirectReseller.objects.filter(mpn_id=mpn_id).first()
     network_refresh(agreement_for_mpn_id=mpn_id)
     entry = IndirectReseller.objects.filter(mpn_id=mpn_id).first()
-    if entry is None:
+    if entry is None or entry.agreement_signed is None:
         cache.set(miss_key, True, MPN_MISS_CACHE_SECONDS)
     return entry
 

@@ -44,6 +44,9 @@ FAILURE_MESSAGES: dict[str, str] = {
     "20002": "The distributor has no relationship with this customer's Microsoft tenant.",
     "600006": "Microsoft did not allow the new customer to be created; please contact us.",
 }
+# Microsoft still works on an earlier attempt (a checkout retried after a timeout): in progress, so retried later,
+# never a failure (partner-center-api.md section 9: "treat 409 800060/800064 as in progress").
+IN_PROGRESS_CODES = {"800060", "800064"}
 ADDRESS_MISSING = (
     "This order could not be placed: Microsoft needs the customer's complete billing address (address line 1, "
     "city, postal code and country) to create the new tenant. Complete it and place the order again."
@@ -411,8 +414,9 @@ def order_provision(*, order_id: int) -> Order:
         elif awaiting_fulfilment(order):
             _follow_fulfilment(order)
     except PermanentPartnerCenterError as error:
-        if error.status is not None and 200 <= error.status < 300:
-            # Microsoft acted but its answer was unreadable: re-sending the same MS-RequestId is safe, so retry.
+        if (error.status is not None and 200 <= error.status < 300) or str(error.code) in IN_PROGRESS_CODES:
+            # Microsoft acted but its answer was unreadable, or it is still working on an earlier attempt:
+            # re-sending the same MS-RequestId later is safe, so retry.
             raise TransientPartnerCenterError(
                 error.message, status=error.status, code=error.code, request_id=error.request_id
             ) from error
@@ -478,12 +482,18 @@ def orders_resume_stalled_pass(*, limit: int = 50) -> list[int]:
 def order_give_up(*, order_id: int, reason: str) -> str:
     """After the last retry: the buyer is told in their terms; what they paid for is kept for support to resume.
 
-    Returns the order's status: "failed", or what it was when Microsoft had already accepted it."""
+    Returns the order's status: "failed", or what it was when Microsoft had (or may have) accepted it."""
     order = Order.objects.only("status", "progress").get(pk=order_id)
     if order.is_finished or order.progress.get("checked_out"):
         return (
             order.status
         )  # an order Microsoft accepted is not failed by an outage: the fulfilment pass follows it
+    if order.progress.get("checkout_request_id"):
+        # The checkout was sent and never answered: Microsoft may have placed the order, so it is not failed as
+        # "nothing was charged" (the buyer would order again). It keeps waiting on Microsoft; beat's resume pass
+        # sends the same MS-RequestId again, which Microsoft answers with the one order.
+        Order.objects.filter(pk=order_id, next_attempt_at__isnull=True).update(next_attempt_at=timezone.now())
+        return order.status
     updated = Order.objects.filter(
         pk=order_id, status__in=[Order.Status.SUBMITTED, Order.Status.PROVISIONING]
     ).update(status=Order.Status.FAILED, failure_reason=reason)

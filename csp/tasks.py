@@ -41,12 +41,14 @@ def on_schedule(body: Callable[P, R]) -> Callable[P, R]:
 
 
 def order_retry_countdown(*, retries: int, error: TransientPartnerCenterError) -> float:
-    """Microsoft's Retry-After when it sent one, else full-jitter backoff from 10 s doubling; at most 10 minutes."""
-    if error.retry_after is not None:
-        return min(error.retry_after, ORDER_RETRY_MAX_SECONDS)
-    return get_exponential_backoff_interval(
+    """Full-jitter backoff from 10 s doubling, and never sooner than Microsoft's Retry-After when it sent one (a
+    Retry-After of 0 must not spend the retries at once); at most 10 minutes."""
+    backoff = get_exponential_backoff_interval(
         factor=ORDER_RETRY_FACTOR_SECONDS, retries=retries, maximum=ORDER_RETRY_MAX_SECONDS, full_jitter=True
     )
+    if error.retry_after is not None:
+        return min(max(error.retry_after, backoff), ORDER_RETRY_MAX_SECONDS)
+    return backoff
 
 
 # Acknowledged only when done, and handed back to the queue if the worker process running it dies: every step is

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 from cryptography import x509
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError, TimeoutError
 from urllib3.util.retry import Retry
 
 from common.ids import GUID
@@ -361,16 +362,26 @@ class MicrosoftRetry(Retry):
         *args: Any,
         sleeper: Callable[[float], None] | None = None,
         on_retry: Callable[[str, str], None] | None = None,
+        max_wait: float | None = None,
+        attempt_timeout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.sleeper = sleeper if sleeper is not None else time.sleep
         self.on_retry = on_retry
+        self.max_wait = max_wait
+        self.attempt_timeout = attempt_timeout
+        self.waited = 0.0
 
     def new(self, **kw: Any) -> MicrosoftRetry:
         retry = super().new(**kw)
         retry.sleeper, retry.on_retry = self.sleeper, self.on_retry
+        retry.max_wait, retry.waited, retry.attempt_timeout = self.max_wait, self.waited, self.attempt_timeout
         return retry
+
+    def _delay(self, response: Any) -> float:
+        delay = self.get_retry_after(response) if response is not None else None
+        return self.get_backoff_time() if delay is None else delay
 
     def get_backoff_time(self) -> float:
         """(2^n - 1) x factor: 0.5 s, 1.5 s, 3.5 s with the default factor, as Microsoft's SDK waits."""
@@ -384,13 +395,26 @@ class MicrosoftRetry(Retry):
             return None
 
     def sleep(self, response: Any = None) -> None:
-        delay = self.get_retry_after(response) if response is not None else None
-        self.sleeper(self.get_backoff_time() if delay is None else delay)
+        self.sleeper(self._delay(response))
 
     def increment(
         self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
     ) -> Retry:
         retry = super().increment(method, url, *args, **kwargs)
+        if retry.max_wait is not None:
+            # The wait before the next attempt (and an attempt that timed out) must fit in what is left of
+            # `max_wait`; otherwise the caller gets Microsoft's answer now (a 429 keeps its Retry-After) instead of a
+            # page blocked for minutes by Retry-After or by a slow Microsoft.
+            error = kwargs.get("error")
+            if isinstance(error, TimeoutError):
+                retry.waited += retry.attempt_timeout
+            delay = retry._delay(kwargs.get("response"))
+            if retry.waited + delay > retry.max_wait:
+                reason = error or ResponseError(
+                    f"Microsoft asked to wait {delay:.0f} s, longer than a page waits"
+                )
+                raise MaxRetryError(kwargs.get("_pool"), url or "", reason)
+            retry.waited += delay
         if self.on_retry is not None:
             self.on_retry(method or "", url or "")
         return retry
@@ -420,6 +444,8 @@ def retry_policy(
         raise_on_redirect=False,
         sleeper=sleeper,
         on_retry=on_retry,
+        max_wait=config.max_wait,
+        attempt_timeout=config.timeout,
     )
 
 

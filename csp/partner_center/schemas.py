@@ -39,6 +39,9 @@ class PartnerCenterConfig:
     max_retries: int = 3
     backoff: float = 0.5
     max_retry_after: float = 60.0
+    # Someone waiting on a page is kept at most this long between attempts, in all: a Retry-After that does not
+    # fit is answered at once (a transient error carrying it), so no page waits minutes for Microsoft.
+    max_wait: float = 10.0
     application_name: str = "CSP Storefront"
     # None: Microsoft's blob store in live mode, the sandbox's own /cert/ in sandbox mode.
     webhook_certificate_url_prefix: str | None = None

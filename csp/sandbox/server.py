@@ -119,10 +119,13 @@ class SandboxApp:
             return response
         if decision.action == "fail":
             status = int(params.get("status", 503))
-            text = "The service is temporarily unavailable. Please retry. (sandbox fault)"
+            text = (
+                params.get("description")
+                or "The service is temporarily unavailable. Please retry. (sandbox fault)"
+            )
             if kind == GRAPH:
                 return graph_error(status, "ServiceUnavailable", text)
-            return pc_error(status, status, text)
+            return pc_error(status, int(params.get("code", status)), text)
         if decision.action == "malformed":
             return Response(
                 int(params.get("status", 200)), MALFORMED_BODY, {}, "application/json; charset=utf-8"

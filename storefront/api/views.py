@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import MethodNotAllowed, NotFound
+from rest_framework.exceptions import MethodNotAllowed, NotFound, Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +25,7 @@ from storefront.api import serializers as s
 from storefront.api.errors import IdempotencyKeyRequired, InvalidCredentials
 from storefront.api.parsers import JSONParser
 from storefront.api.permissions import IsOrganizationMember, IsReseller
-from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle
+from storefront.api.throttling import LookupRateThrottle, TokenRateThrottle, lookup_budget_spend
 from storefront.catalog.models import Product, Segment
 from storefront.catalog.pricing import organization_pricing_for_display
 from storefront.catalog.selectors import CatalogFilters, buyable_offers
@@ -241,6 +241,10 @@ class ProductListView(APIView):
 class EndCustomerListCreateView(OrganizationMixin, APIView):
     permission_classes = [IsReseller]
 
+    def get_throttles(self):
+        # A new end-customer's address is validated at Microsoft: creating one spends the lookup budget.
+        return [LookupRateThrottle()] if self.request.method == "POST" else []
+
     @extend_schema(
         operation_id="end_customers_list",
         tags=["end-customers"],
@@ -275,7 +279,17 @@ class EndCustomerListCreateView(OrganizationMixin, APIView):
                 },
             )
         ],
-        responses={201: s.EndCustomerSerializer, **errors(400, *AUTHENTICATED)},
+        responses={
+            201: s.EndCustomerSerializer,
+            **errors(
+                400,
+                *AUTHENTICATED,
+                s429=(
+                    "`throttled`: the address is validated at Microsoft, which spends the lookup budget shared "
+                    "with `domains_retrieve`; retry after the `Retry-After` seconds."
+                ),
+            ),
+        },
     )
     def post(self, request):
         data = _valid(s.EndCustomerInputSerializer, request.data)
@@ -371,6 +385,9 @@ class MpnValidationView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
 
 
 class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
+    # Created or refused ("no Microsoft tenant uses this domain") says whether a tenant uses the prefix: a lookup.
+    throttle_classes = [LookupRateThrottle]
+
     @extend_schema(
         operation_id="authorizations_create",
         tags=["authorizations"],
@@ -385,6 +402,7 @@ class AuthorizationCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             201: s.AuthorizationSerializer,
             **errors(
                 401,
+                429,
                 503,
                 s400=(
                     "`invalid`, `mpn_not_in_network` (not in the distributor's network) or `no_tenant_for_domain` "
@@ -434,6 +452,9 @@ class AuthorizationDetailView(OrganizationMixin, APIView):
 
 
 class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
+    # Any default domain is resolved at Microsoft: a lookup, whichever authorization it names.
+    throttle_classes = [LookupRateThrottle]
+
     @extend_schema(
         operation_id="authorizations_verify",
         parameters=[id_parameter("authorization_id", "An authorization id.")],
@@ -449,6 +470,7 @@ class AuthorizationVerifyView(MicrosoftRequiredMixin, OrganizationMixin, APIView
             **errors(
                 *AUTHENTICATED,
                 404,
+                429,
                 503,
                 s400=(
                     "`invalid`: a malformed domain, or an expired or cancelled request; `no_tenant_for_domain`: "
@@ -557,6 +579,15 @@ def _idempotency_key(request) -> str:
     return key
 
 
+def _new_tenant_lookup_spend(request, organization, key: str) -> None:
+    """A new tenant's prefix is checked with Microsoft (409 `domain_taken`): a lookup like the others, unless the
+    key already placed its order (a resent request asks Microsoft nothing)."""
+    if checkout_services.order_placed_with_key(organization=organization, idempotency_key=key):
+        return
+    if retry_after := lookup_budget_spend(request=request):
+        raise Throttled(wait=retry_after)
+
+
 class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     @extend_schema(
         operation_id="orders_create",
@@ -591,6 +622,10 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
             **errors(
                 *AUTHENTICATED,
                 503,
+                s429=(
+                    "`throttled`: a new-tenant order checks its prefix with Microsoft, which spends the lookup "
+                    "budget shared with `domains_retrieve`; retry after the `Retry-After` seconds."
+                ),
                 s400=(
                     "`invalid`, `idempotency_key_required`, `product_withdrawn` (a product that is no longer sold: "
                     "the message names it), `billing_address_required`, `mpn_not_in_network` or "
@@ -608,6 +643,8 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
         _refuse_reseller_fields(self.organization, data)
+        if data.get("domain_prefix"):
+            _new_tenant_lookup_spend(request, self.organization, key)
         agreement = data["customer_agreement"]
         order, created = checkout_services.order_submit(
             user=request.user,

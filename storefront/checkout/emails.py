@@ -23,6 +23,14 @@ def _page(name: str, *args) -> str:
     return settings.STOREFRONT_BASE_URL.rstrip("/") + reverse(name, args=args)
 
 
+def _member_email(user, organization_id: int) -> str:
+    """The buyer's address while they are still an active user of the organisation; otherwise nobody (a user moved
+    to another organisation, or gone, is never told about this one's tenants and orders)."""
+    if user is None or not user.is_active or user.organization_id != organization_id:
+        return ""
+    return user.email
+
+
 def _send(subject: str, body: str, to: str) -> None:
     if not to:
         return
@@ -38,13 +46,11 @@ def authorization_verified(sender, *, authorization: TenantAuthorization, **kwar
 
     def send() -> None:
         auth = TenantAuthorization.objects.select_related("requested_by").get(pk=authorization.pk)
-        if not auth.requested_by:
-            return
         _send(
             f"Authorization verified for {auth.default_domain}",
             f"The Microsoft tenant {auth.default_domain} has accepted the authorization.\n"
             f"You can finish the checkout at {_page('checkout:service_details')}.\n",
-            auth.requested_by.email,
+            _member_email(auth.requested_by, auth.organization_id),
         )
 
     transaction.on_commit(send)
@@ -67,7 +73,11 @@ def order_finished(sender, *, order_id: int, **kwargs) -> None:
     else:
         subject = f"Order {order.number} could not be completed"
         body = f"Order {order.number} could not be completed: {order.failure_reason}"
-    _send(subject, body + f"\n\n{_page('orders:detail', order.pk)}\n", order.placed_by.email)
+    _send(
+        subject,
+        body + f"\n\n{_page('orders:detail', order.pk)}\n",
+        _member_email(order.placed_by, order.organization_id),
+    )
 
 
 def authorization_link_send(*, authorization_id: int, to: str) -> None:

@@ -88,9 +88,11 @@ def _quantity(raw: Any) -> int:
 
 
 def cart_add(*, draft: CheckoutDraft, product_id: int, quantity: Any = 1) -> CheckoutDraft:
-    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    """Adds licences of a product the buyer may buy; one no longer sold to them is refused by name."""
+    product = Product.objects.filter(pk=product_id).first()
     if product is None or not organization_pricing(draft.organization).may_buy(product):
-        raise InvalidInput("This product is no longer available.", field="product")
+        gone = WithdrawnProduct(str(product_id), product.name if product else "", 0)
+        raise InvalidInput(f"{gone.label} is no longer sold.", field="product")
     lines = dict(draft.lines)
     wanted = min(MAX_QUANTITY, lines.get(str(product_id), 0) + max(1, _quantity(quantity)))
     problem = offer_quantity_problem(product, wanted)
@@ -382,12 +384,19 @@ def service_details_waiting(
     draft.existing_tenant = bool(existing_tenant)
     if draft.organization.is_reseller:
         draft.mpn_id = _as_typed(mpn_id, 40)
+    message = lookup_wait_message(retry_after=retry_after, action="Checkout")
+    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
+
+
+def lookup_wait_message(
+    *, retry_after: int, action: str, checked: str = "domain prefixes and MPN IDs"
+) -> str:
+    """What a buyer whose lookup budget is spent is told: when to select the button again; nothing typed is lost."""
     seconds = f"{retry_after} second{'' if retry_after == 1 else 's'}"
-    message = (
-        f"You have checked many domain prefixes and MPN IDs in a short time: select Checkout again in {seconds}. "
+    return (
+        f"You have checked many {checked} in a short time: select {action} again in {seconds}. "
         "What you typed is kept."
     )
-    return ServiceDetails(domain_message=message, errors={"domain_prefix": message})
 
 
 def service_details_open(*, draft: CheckoutDraft) -> ServiceDetails:
@@ -428,13 +437,20 @@ def service_details_check(
 
 
 def service_details_complete(
-    *, draft: CheckoutDraft, domain_prefix: str, existing_tenant: bool, mpn_id: str | None
+    *,
+    draft: CheckoutDraft,
+    domain_prefix: str,
+    existing_tenant: bool,
+    mpn_id: str | None,
+    afresh: bool = True,
 ) -> ServiceDetails:
-    """The Checkout button: every rule checked afresh with Microsoft; the draft moves on to Review only if all pass."""
+    """The Checkout button: every rule checked afresh with Microsoft (or, when `afresh` is False because the
+    buyer's lookup budget is spent on an unchanged value, with its answer of the last seconds); the draft moves on
+    to Review only if all pass."""
     service_details_record(
         draft=draft, domain_prefix=domain_prefix, existing_tenant=existing_tenant, mpn_id=mpn_id
     )
-    result = _service_details_checks(draft, fresh=True, may_request_authorization=True)
+    result = _service_details_checks(draft, fresh=afresh, may_request_authorization=True)
     if result.checkout_enabled and not result.errors:
         draft.service_details_done = True
         draft.save(update_fields=["service_details_done", "updated_at"])
@@ -636,8 +652,12 @@ def order_submit(
     mpn_id: str | None,
     agreement: AgreementAcceptance,
     idempotency_key: str,
+    afresh: bool = True,
 ) -> tuple[Order, bool]:
-    """Re-checks every rule, then creates the order once per idempotency key and hands it to the worker."""
+    """Re-checks every rule, then creates the order once per idempotency key and hands it to the worker.
+
+    A new tenant's prefix is asked of Microsoft afresh, unless `afresh` is False (the buyer's lookup budget is
+    spent): then Microsoft's answer of the last seconds stands in (Microsoft refuses a taken domain anyway)."""
     organization = user.organization
     if organization is None:
         raise InvalidInput("Only reseller and direct-customer accounts can order.")
@@ -704,11 +724,21 @@ def order_submit(
                 "that it is yours.",
                 field="authorization",
             )
+        if end_customer is not None and authorization.end_customer_id is None:
+            # Asked without an end-customer (the API allows it): this order names it, once and for all.
+            authorizations.tenant_authorization_end_customer_bind(
+                authorization_id=authorization.pk, end_customer_id=end_customer.pk
+            )
+            authorization = trust.order_authorization_require(
+                organization_id=organization.pk,
+                authorization_id=authorization_id,
+                end_customer_id=end_customer.pk,
+            )
         prefix = authorization.domain_prefix
     else:
         prefix = domains.normalize_domain_prefix(domain_prefix)
         check = domains.domain_prefix_check(
-            domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=True
+            domain_prefix=prefix, for_reseller=organization.is_reseller, fresh=afresh
         )
         if not check.available:
             raise DomainTaken(check.message, field="domain_prefix")
@@ -762,6 +792,11 @@ def order_submit(
     return order, True
 
 
+def order_placed_with_key(*, organization: Organization, idempotency_key: str) -> bool:
+    """Whether this key already placed an order: a resent request answers it without asking Microsoft again."""
+    return Order.objects.filter(organization=organization, idempotency_key=idempotency_key).exists()
+
+
 def checkout_recently_placed(*, user: User, within_minutes: int = 30) -> Order | None:
     """The order a resent Place order belongs to, so a double submit lands on it rather than on an empty cart."""
     since = timezone.now() - timedelta(minutes=within_minutes)
@@ -774,8 +809,11 @@ def checkout_recently_placed(*, user: User, within_minutes: int = 30) -> Order |
     return draft.order if draft else None
 
 
-def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance) -> tuple[Order, bool]:
-    """Place order from the wizard: one order per draft, however often the button is pressed."""
+def checkout_place_order(
+    *, draft: CheckoutDraft, agreement: AgreementAcceptance, afresh: bool = True
+) -> tuple[Order, bool]:
+    """Place order from the wizard: one order per draft, however often the button is pressed (`afresh`: as in
+    `order_submit`)."""
     if draft.status == CheckoutDraft.Status.ORDERED and draft.order_id:
         return draft.order, False
     order, created = order_submit(
@@ -787,6 +825,7 @@ def checkout_place_order(*, draft: CheckoutDraft, agreement: AgreementAcceptance
         mpn_id=draft.mpn_id or None,
         agreement=agreement,
         idempotency_key=f"checkout-draft-{draft.pk}",
+        afresh=afresh,
     )
     CheckoutDraft.objects.filter(pk=draft.pk).update(
         status=CheckoutDraft.Status.ORDERED, order=order, updated_at=timezone.now()

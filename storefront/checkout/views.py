@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.models import billing_address_complete
 from common.errors import StorefrontError
 from csp import authorizations, connect, polling
 from csp.models import TenantAuthorization
@@ -146,7 +147,9 @@ def customer(request: HttpRequest) -> HttpResponse:
                 organization=organization, end_customer=chosen
             ):
                 return _customer_chosen(draft, chosen)
-            if end_customer := end_customer_save(form=form, reseller=organization):
+            if not _address_check_waits(request, form) and (
+                end_customer := end_customer_save(form=form, reseller=organization)
+            ):
                 return _customer_chosen(draft, end_customer)
             if chosen is not None:
                 messages.error(
@@ -166,12 +169,31 @@ def customer(request: HttpRequest) -> HttpResponse:
         instance=organization,
         address_required=address_required,
     )
-    if request.method == "POST" and billing_profile_form_confirm(form):
+    if (
+        request.method == "POST"
+        and not _address_check_waits(request, form)
+        and billing_profile_form_confirm(form)
+    ):
         form.save()
         draft.customer_confirmed = True
         draft.save(update_fields=["customer_confirmed", "updated_at"])
         return redirect("checkout:service_details")
     return render(request, "checkout/customer_direct.html", _context(draft, "customer", form=form))
+
+
+def _address_check_waits(request: HttpRequest, form) -> bool:
+    """A complete billing address is validated at Microsoft (`csp.addresses`): a lookup of the buyer's budget.
+    When it is spent, the form says when to continue and keeps what was typed."""
+    if not form.is_valid() or not billing_address_complete(form.cleaned_data):
+        return False
+    retry_after = lookup_budget_spend(request=request)
+    if retry_after is None:
+        return False
+    message = services.lookup_wait_message(
+        retry_after=retry_after, action="Continue", checked="addresses and domain prefixes"
+    )
+    form.add_error("address_line1", message)
+    return True
 
 
 def _end_customer_chosen(request: HttpRequest, draft: CheckoutDraft, choice: str) -> EndCustomer | None:
@@ -215,6 +237,12 @@ def _lookup_wait(request: HttpRequest, draft: CheckoutDraft, typed: dict) -> int
     return lookup_budget_spend(request=request)
 
 
+def _recheck_afresh(request: HttpRequest) -> bool:
+    """Checkout and Place order re-check values already checked: afresh while the budget allows (each spends it),
+    else with Microsoft's answer of the last seconds, so resending them never asks Microsoft without bound."""
+    return lookup_budget_spend(request=request) is None
+
+
 @_buyer_required
 @_microsoft_required
 @require_http_methods(["GET", "POST"])
@@ -225,11 +253,15 @@ def service_details(request: HttpRequest) -> HttpResponse:
         return response
     if request.method == "POST":
         typed = _service_details_input(request, draft)
-        if retry_after := _lookup_wait(request, draft, typed):
+        needed = services.service_details_lookup_needed(
+            draft=draft, domain_prefix=typed["domain_prefix"], mpn_id=typed["mpn_id"]
+        )
+        if needed and (retry_after := lookup_budget_spend(request=request)):
             result = services.service_details_waiting(draft=draft, **typed, retry_after=retry_after)
             status = 429
         else:
-            result = services.service_details_complete(draft=draft, **typed)
+            afresh = needed or _recheck_afresh(request)
+            result = services.service_details_complete(draft=draft, **typed, afresh=afresh)
             if draft.service_details_done:
                 return redirect("checkout:review")
             messages.error(request, "Checkout is not possible yet: see the messages next to the fields.")
@@ -290,18 +322,27 @@ def authorization_verify(request: HttpRequest, authorization_id: int) -> HttpRes
     """The Verify Authorization dialog: resolves the default domain and asks Microsoft."""
     authorization = _authorization_for(request, authorization_id)
     default_domain = request.POST.get("default_domain", "")
-    try:
-        outcome = authorizations.tenant_authorization_verify(
-            authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
-        )
-        verify = {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
-    except StorefrontError as error:
-        verify = {"ok": False, "message": error.message, "default_domain": default_domain}
+    # Verify resolves whatever domain is typed at Microsoft (does a tenant use it?): a lookup like the others.
+    if retry_after := lookup_budget_spend(request=request):
+        message = services.lookup_wait_message(retry_after=retry_after, action="Verify Authorization")
+        verify = {"ok": False, "message": message, "default_domain": default_domain}
+    else:
+        verify = _verify(request, authorization, default_domain)
     if not request.htmx:
         (messages.success if verify["ok"] else messages.error)(request, verify["message"])
         return redirect("checkout:service_details")
     draft = _draft(request)
     return _regions_after_authorization(request, draft, "_regions_verify.html", verify=verify)
+
+
+def _verify(request: HttpRequest, authorization: TenantAuthorization, default_domain: str) -> dict:
+    try:
+        outcome = authorizations.tenant_authorization_verify(
+            authorization_id=authorization.pk, default_domain=default_domain, user_id=request.user.pk
+        )
+        return {"ok": outcome.verified, "message": outcome.message, "default_domain": default_domain}
+    except StorefrontError as error:
+        return {"ok": False, "message": error.message, "default_domain": default_domain}
 
 
 @_buyer_required
@@ -409,7 +450,8 @@ def review(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            order, _ = services.checkout_place_order(draft=draft, agreement=form.acceptance())
+            afresh = draft.existing_tenant or _recheck_afresh(request)
+            order, _ = services.checkout_place_order(draft=draft, agreement=form.acceptance(), afresh=afresh)
         except StorefrontError as error:
             messages.error(request, error.message)
             if error.field in form.fields:

@@ -14,7 +14,9 @@ from common.errors import StorefrontError
 from csp import authorizations
 from csp.selectors import tenant_authorization_get, tenant_authorizations_for
 from storefront.accounts.outbound import authorization_link_email
+from storefront.api.throttling import lookup_budget_spend
 from storefront.checkout.models import CheckoutDraft
+from storefront.checkout.services import lookup_wait_message
 
 
 @login_required
@@ -42,6 +44,10 @@ def authorization_check_now(request: HttpRequest, authorization_id: int) -> Http
     authorization = tenant_authorization_get(
         organization_id=request.user.organization_id, authorization_id=authorization_id
     )
+    # Microsoft is asked about the last default domain Verify was given: a lookup of the buyer's budget.
+    if retry_after := lookup_budget_spend(request=request):
+        messages.error(request, lookup_wait_message(retry_after=retry_after, action="Check now"))
+        return redirect("dashboard:home")
     try:
         result = authorizations.tenant_authorization_check_now(
             authorization_id=authorization.pk, actor="user", user_id=request.user.pk

@@ -120,6 +120,21 @@ def test_same_key_and_body_answer_the_same_order_and_another_body_conflicts(
     assert Order.objects.count() == 2
 
 
+def test_a_resent_order_still_answers_after_its_product_is_withdrawn(owner_api, contoso, product, sandbox):
+    """The order was placed while the product was sold: a resend (the client lost the answer) gets that order, not
+    `product_withdrawn`, so the client never places it again elsewhere; a new key is refused by name."""
+    body = order_body(product, contoso, domain_prefix="fabrikamnew42")
+    first = place(owner_api, body)
+    assert first.status_code == 201, first.content
+    product.is_active = False
+    product.save()
+    again = place(owner_api, body)
+    assert (again.status_code, again.json()) == (200, first.json())
+    error = assert_error(place(owner_api, body, key="order-key-2"), 400, "product_withdrawn")
+    assert product.name in error["message"]
+    assert Order.objects.count() == 1
+
+
 def test_a_teammate_reusing_the_key_gets_the_organisations_order(
     owner_api, teammate, contoso, product, sandbox
 ):

@@ -17,6 +17,9 @@ def test_street_city_postal_code_and_country_make_an_address_complete():
 def test_an_address_without_one_of_them_is_not_complete(missing):
     assert not billing_address_complete({**COMPLETE, missing: ""})
     assert not billing_address_complete({name: value for name, value in COMPLETE.items() if name != missing})
+    # Blanks are missing too: the worker reads an order's stored profile, whoever wrote it (admin, an import).
+    assert not billing_address_complete({**COMPLETE, missing: " \t\u00a0"})
+    assert not billing_address_complete({**COMPLETE, missing: None})
 
 
 @pytest.mark.django_db

@@ -109,7 +109,7 @@ def test_an_unqualified_buyer_cannot_add_a_restricted_offer_by_its_id(client, ow
 
     response = client.post("/catalog/add/", {"offer": education.pk, "quantity": 1}, follow=True)
 
-    assert "This product is no longer available." in response.content.decode()
+    assert f"{education.name} (product {education.pk}) is no longer sold." in response.content.decode()
     assert not CheckoutDraft.objects.filter(user=owner).exclude(lines={}).exists()
 
 

@@ -106,3 +106,19 @@ def test_place_order_itself_refuses_what_the_guard_did_not_see(owner, owner_draf
     assert refused.value.message == message_for(retired)
     assert refused.value.fields == {"lines": [message_for(retired)]}
     assert not Order.objects.exists()
+
+
+def test_adding_a_withdrawn_or_unknown_product_names_it(client, owner, owner_draft):
+    """Add to cart on a catalog page left open while staff withdrew the product: the buyer is told which one."""
+    retired = ProductFactory(name="Office 365 E1 (retired)", is_active=False)
+    client.force_login(owner)
+    for product_id, named in (
+        (retired.pk, f"{retired.name} (product {retired.pk})"),
+        (999999, "Product 999999"),
+    ):
+        response = client.post(
+            reverse("checkout:cart_add", args=[product_id]), {"quantity": "4"}, follow=True
+        )
+        assert f"{named} is no longer sold" in response.content.decode()
+    owner_draft.refresh_from_db()
+    assert str(retired.pk) not in owner_draft.lines

@@ -147,3 +147,69 @@ def test_the_default_stall_and_beat_interval_resume_within_two_minutes(settings)
     assert schedule["task"] == "csp.tasks.orders_resume_stalled"
     assert settings.ORDER_STALL_SECONDS + schedule["schedule"] <= 90
     assert order_place.acks_late and order_place.reject_on_worker_lost
+
+
+def test_an_order_whose_checkout_went_unanswered_is_never_given_up_as_not_charged(
+    client, owner, owner_draft, sandbox, settings, faults, eager_worker, django_capture_on_commit_callbacks
+):
+    """The checkout was sent and Microsoft never answered it (it may well have placed the order): after the last
+    retry the order is not failed with "Nothing was charged" (the buyer would order again, and pay twice); it
+    keeps waiting on Microsoft, beat resumes it with the same MS-RequestId, and Microsoft gets one order."""
+    settings.ORDER_STALL_SECONDS = 60
+    order, _ = submit_new_tenant_order(client, owner, "lostco", django_capture_on_commit_callbacks)
+    faults(fail={"count": 1000, "status": 503}, path_contains="/checkout")
+    with pytest.raises(TransientPartnerCenterError):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert order.progress.get("checkout_request_id") and not order.progress.get("checked_out")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place.apply(args=[order.pk], retries=order_place.max_retries)  # the last retry fails too
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING, order.failure_reason
+    assert order.waiting_on_microsoft and not mail.outbox
+    assert WAITING in _page(client, order)
+
+    faults()  # Microsoft answers again: beat resumes the order once it is stalled
+    _stalled(order, seconds=3600, next_attempt_at=timezone.now() - timedelta(seconds=3600))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert orders_resume_stalled() == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED, order.failure_reason
+    checkouts = [r for r in request_log(sandbox) if r["target"].endswith("/checkout")]
+    assert len({r["ms_request_id"] for r in checkouts}) == 1
+    assert [m.subject for m in mail.outbox] == [f"Order {order.number} is complete"]
+
+
+def test_an_order_given_up_before_its_checkout_was_sent_fails_and_says_nothing_was_charged(
+    client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
+):
+    order, _ = submit_new_tenant_order(client, owner, "neverco", django_capture_on_commit_callbacks)
+    faults(fail={"count": 1000, "status": 503}, path_contains="/v1/customers")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place.apply(args=[order.pk], retries=order_place.max_retries)
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED and "Nothing was charged" in order.failure_reason
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+
+
+@pytest.mark.parametrize("code", [800060, 800064])
+def test_microsoft_still_processing_the_checkout_is_waited_for_not_failed(
+    code, client, owner, owner_draft, sandbox, faults, django_capture_on_commit_callbacks
+):
+    """409 800060 ("an order is already in progress") or 800064 ("cart being processed by another request") answer
+    a checkout retried while Microsoft still works on the first one: in progress, not refused (partner-center-api.md
+    section 9). Failing the order would have the buyer order, and pay, again."""
+    order, _ = submit_new_tenant_order(client, owner, f"busy{code}", django_capture_on_commit_callbacks)
+    faults(fail={"count": 1, "status": 409, "code": code}, path_contains="/checkout")
+    with pytest.raises(TransientPartnerCenterError):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and order.waiting_on_microsoft, order.failure_reason
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_place.run(order.pk)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    checkouts = [r for r in request_log(sandbox) if r["target"].endswith("/checkout")]
+    assert len({r["ms_request_id"] for r in checkouts}) == 1

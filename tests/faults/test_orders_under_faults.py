@@ -157,6 +157,15 @@ def test_a_throttled_run_retries_after_microsofts_retry_after(
     assert 0 <= order_retry_countdown(retries=2, error=TransientPartnerCenterError("x")) <= 40
 
 
+def test_a_retry_after_of_zero_does_not_burn_the_orders_retries_in_seconds():
+    """Microsoft throttling with `Retry-After: 0` (or a date already past) must not spend the 8 retries at once and
+    fail the order within seconds: Retry-After is the earliest retry, the task's own backoff still spreads them."""
+    now = TransientPartnerCenterError("throttled", status=429, retry_after=0.0)
+    waits = [order_retry_countdown(retries=5, error=now) for _ in range(200)]
+    assert sum(waits) / len(waits) > 100  # full jitter up to 320 s, as without a Retry-After
+    assert max(waits) <= 320
+
+
 class WorkerKilled(BaseException):
     """Stands for SIGKILL: not an Exception, so nothing in the code can catch it and carry on."""
 

@@ -301,6 +301,27 @@ def test_an_order_cannot_move_an_authorization_to_another_end_customer(
     assert wingtip.tenant_id == ""
 
 
+def test_an_authorization_asked_without_an_end_customer_belongs_to_its_first_orders(
+    owner_api, reseller, contoso, product, sandbox
+):
+    """The API may ask for an authorization without naming the end-customer: its first order names it, and the
+    tenant then cannot be ordered for a second end-customer (an order's end-customer is its authorization's)."""
+    created = owner_api.post("/api/v1/authorizations/", {"domain_prefix": "contoso"}, format="json").json()
+    accept_invitation(sandbox, domain="contoso.onmicrosoft.com")
+    verified = owner_api.post(
+        f"/api/v1/authorizations/{created['id']}/verify/", {"default_domain": "contoso.com"}, format="json"
+    )
+    assert verified.json()["status"] == "verified"
+    first = place(owner_api, order_body(product, contoso, authorization=created["id"]))
+    assert first.status_code == 201, first.content
+    assert TenantAuthorization.objects.get(pk=created["id"]).end_customer == contoso
+
+    wingtip = EndCustomerFactory(reseller=reseller, company_name="Wingtip Toys")
+    second = place(owner_api, order_body(product, wingtip, authorization=created["id"]), key="trust-order-2")
+    assert_error(second, 400, "end_customer_mismatch")
+    assert Order.objects.count() == 1
+
+
 def test_another_organisations_authorization_is_unknown(outsider_api, outsider, owner, product, sandbox):
     theirs = TenantAuthorizationFactory(organization=owner.organization, verified=True)
     adatum_customer = EndCustomerFactory(reseller=outsider.organization)

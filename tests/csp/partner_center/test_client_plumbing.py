@@ -199,9 +199,9 @@ def test_max_retries_zero_means_one_attempt(config, tokens, mocked):
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_work_on_its_own_schedule_sends_each_call_once_and_carries_retry_after(client, mocked, status):
     """Inside a task (`one_attempt_per_call`) the task's schedule is the retry: one attempt per call."""
-    for _ in range(2):
+    for retry_after in ("120", "2"):
         mocked.get(
-            CUSTOMER_URL, status=status, headers={"Retry-After": "120"}, json=load("throttled_429.json")
+            CUSTOMER_URL, status=status, headers={"Retry-After": retry_after}, json=load("throttled_429.json")
         )
     mocked.get(CUSTOMER_URL, status=200, json=load("customer.json"))
 
@@ -210,10 +210,20 @@ def test_work_on_its_own_schedule_sends_each_call_once_and_carries_retry_after(c
 
     assert (client.call_count, len(mocked.calls)) == (1, 1)
     assert (info.value.status, info.value.retry_after) == (status, 120.0)  # not capped at the page's 60 s
-    # outside it, someone is waiting: urllib3 retries within the call, with the same request id
+    # outside it, someone is waiting: urllib3 retries within the call (a Retry-After that fits in the page's
+    # `max_wait`), with the same request id
     assert client.get_customer("33333333-3333-4333-8333-000000000005") is not None
     assert (client.call_count, len(mocked.calls)) == (3, 3)
     assert len({call.request.headers["MS-RequestId"] for call in mocked.calls[1:]}) == 1
+
+
+def test_a_retry_after_longer_than_a_page_waits_is_answered_at_once(client, mocked, sleeps):
+    mocked.get(CUSTOMER_URL, status=429, headers={"Retry-After": "120"}, json=load("throttled_429.json"))
+
+    with pytest.raises(TransientPartnerCenterError) as info:
+        client.get_customer("33333333-3333-4333-8333-000000000005")
+
+    assert (client.call_count, info.value.retry_after, sleeps) == (1, 120.0, [])
 
 
 def test_retry_after_as_an_http_date_or_unreadable(client, mocked):
@@ -484,6 +494,37 @@ def test_a_429_retry_after_header_sets_the_delay(url: str, live: PartnerCenterCl
     assert sleeps == [7.0]  # the no-op sleep was asked for Retry-After, not the backoff
 
 
+def test_a_page_is_never_kept_waiting_longer_than_max_wait_for_microsoft(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    """A Retry-After that does not fit in what is left of `max_wait` (10 s in all) is answered at once, with
+    Microsoft's Retry-After on the error, instead of blocking the buyer's page for minutes (3 x 60 s before)."""
+    live.token_provider.token("partner_center")
+    for retry_after in (45, 3600):
+        faults(url, throttle={"count": 5, "retry_after": retry_after})
+        with pytest.raises(TransientPartnerCenterError) as raised:
+            live.indirect_resellers()
+        assert raised.value.retry_after == retry_after and sleeps == []
+    assert len(logged_requests(url, "/v1/relationships")) == 2  # one attempt each, no wait
+    faults(url, throttle={"count": 5, "retry_after": 4})
+    with pytest.raises(TransientPartnerCenterError):
+        live.indirect_resellers()
+    assert sleeps == [4.0, 4.0]  # the third wait of 4 s would pass the 10 s
+
+
+def test_a_slow_microsoft_keeps_a_page_waiting_no_longer_than_max_wait(url: str, sleeps: Sleeps) -> None:
+    """Timed-out attempts count towards `max_wait` like the waits between them: with a 30 s timeout and 3 retries a
+    buyer's page waited two minutes and more (gunicorn's 30 s had long killed it); now one timeout past it ends."""
+    live = make_client(url, sleeps, timeout=0.3, max_retries=3, backoff=0.01, max_wait=0.5)
+    live.token_provider.token("partner_center")
+    faults(url, timeout={"count": 10, "seconds": 1})
+
+    with pytest.raises(TransientPartnerCenterError, match="timed out"):
+        live.domain_exists("contoso.com")
+
+    assert len(logged_requests(url, "/v1/domains/")) == 2  # 0.3 s + 0.01 s, then 0.6 s > 0.5 s: no third
+
+
 def test_a_503_is_retried_with_the_same_ms_request_id_and_creates_exactly_one_customer(
     url: str, sandbox_server: SandboxServer, live: PartnerCenterClient, sleeps: Sleeps
 ) -> None:
@@ -616,5 +657,11 @@ def test_inside_one_attempt_per_call_a_fault_reaches_the_task_after_exactly_one_
     assert len(logged_requests(url, "/v1/domains/")) == 1
     assert (sleeps, raised.value.retry_after) == ([], retry_after)
     faults(url, **fault)
+    if retry_after is not None and retry_after > live.config.max_wait:
+        # Outside it, someone is waiting: a Retry-After longer than a page waits is answered at once.
+        with pytest.raises(TransientPartnerCenterError):
+            live.domain_exists("contoso.com")
+        assert len(logged_requests(url, "/v1/domains/")) == 2
+        return
     assert live.domain_exists("contoso.com") is True
     assert len(logged_requests(url, "/v1/domains/")) == 3  # outside it: the fault, then its retry
