@@ -6,6 +6,7 @@ from csp.mpn_ids import MPN_OUTSIDE_NETWORK_MESSAGE
 from tests.api.conftest import api_client_for, assert_error, sandbox_faults
 from tests.factories import ResellerMpnIdFactory
 from tests.sandbox_ids import FABRIKAM_MPN, NO_AGREEMENT_MPN, OUTSIDE_MPN
+from tests.shared import lookup_rate
 
 pytestmark = pytest.mark.django_db
 OUTSIDE_WARNING = MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor="Northwind Distribution")
@@ -13,10 +14,7 @@ OUTSIDE_WARNING = MPN_OUTSIDE_NETWORK_MESSAGE.format(distributor="Northwind Dist
 
 @pytest.fixture
 def tiny_lookup_rate(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
-    }
+    lookup_rate(settings, "2/min")
 
 
 def test_a_free_prefix_is_available(owner_api, sandbox):

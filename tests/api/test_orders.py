@@ -14,15 +14,10 @@ from tests.factories import (
 )
 from tests.pc_sandbox import accept_invitation, sandbox_state
 from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN, FABRIKAM_TENANT, OUTSIDE_MPN
+from tests.shared import API_AGREEMENT
 
 pytestmark = pytest.mark.django_db
-AGREEMENT = {
-    "accepted": True,
-    "first_name": "Megan",
-    "last_name": "Bowen",
-    "email": "megan.bowen@contoso.com",
-    "phone": "+1 425 555 0199",
-}
+AGREEMENT = API_AGREEMENT
 
 
 def order_body(product, end_customer=None, **extra):

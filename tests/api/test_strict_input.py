@@ -7,16 +7,11 @@ from billing.models import Order
 from csp.models import TenantAuthorization
 from storefront.customers.models import EndCustomer
 from tests.api.conftest import api_client_for, assert_error
+from tests.shared import API_AGREEMENT
 
 pytestmark = pytest.mark.django_db
 
-AGREEMENT = {
-    "accepted": True,
-    "first_name": "Megan",
-    "last_name": "Bowen",
-    "email": "megan.bowen@contoso.com",
-    "phone": "+1 425 555 0199",
-}
+AGREEMENT = API_AGREEMENT
 
 
 def order(client, body, key="strict-1"):

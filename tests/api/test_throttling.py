@@ -7,15 +7,9 @@ from django.test import RequestFactory
 
 from storefront.api.throttling import LookupRateThrottle, lookup_budget_spend
 from tests.factories import UserFactory
+from tests.shared import lookup_rate
 
 pytestmark = pytest.mark.django_db
-
-
-def _two_per_minute(settings) -> None:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
-    }
 
 
 def _request_by(user):
@@ -31,7 +25,7 @@ def redis_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
     }
-    _two_per_minute(settings)
+    lookup_rate(settings, "2/min")
     cache.clear()
     yield
     cache.clear()
@@ -60,7 +54,7 @@ def test_the_window_slides_and_no_rate_means_no_limit(settings, monkeypatch):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
     }
-    _two_per_minute(settings)
+    lookup_rate(settings, "2/min")
     cache.clear()
     buyer = UserFactory()
     now = [1_000_000.0]
@@ -70,8 +64,5 @@ def test_the_window_slides_and_no_rate_means_no_limit(settings, monkeypatch):
     assert lookup_budget_spend(request=_request_by(buyer)) == 30
     now[0] += 31  # the first two lookups are more than a minute old
     assert lookup_budget_spend(request=_request_by(buyer)) is None
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": None},
-    }
+    lookup_rate(settings, None)
     assert lookup_budget_spend(request=_request_by(buyer)) is None

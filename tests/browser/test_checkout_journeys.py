@@ -10,6 +10,7 @@ from billing.models import Order
 from tests.browser.conftest import PASSWORD
 from tests.factories import ResellerMpnIdFactory
 from tests.sandbox_ids import ADATUM_MPN, CONTOSO_TENANT, FABRIKAM_MPN, OUTSIDE_MPN, WOODGROVE_TENANT
+from tests.shared import lookup_rate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -265,10 +266,7 @@ def test_an_existing_tenant_needs_a_tenant_behind_the_prefix(page, shot, live_st
 def test_domain_checks_beyond_the_lookup_budget_wait_and_keep_what_was_typed(
     page, shot, live_storefront, reseller_login, settings
 ):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
-    }
+    lookup_rate(settings, "2/min")
     cache.clear()  # no lookups left counted by an earlier journey
     sign_in(page, live_storefront.url, reseller_login.email)
     add_to_cart_and_start(page)

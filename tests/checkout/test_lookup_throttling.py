@@ -8,6 +8,7 @@ from django.urls import reverse
 from tests.api.conftest import api_client_for, assert_error
 from tests.factories import ResellerMpnIdFactory
 from tests.sandbox_ids import FABRIKAM_MPN, NO_AGREEMENT_MPN
+from tests.shared import lookup_rate
 
 pytestmark = pytest.mark.django_db
 WAITS = "so this one waits: it is checked by itself in"
@@ -27,10 +28,7 @@ def three_lookups(request, settings):
         }
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "3/min"},
-    }
+    lookup_rate(settings, "3/min")
     cache.clear()
     yield
     cache.clear()

@@ -9,25 +9,17 @@ from csp.models import TenantAuthorization
 from tests.api.conftest import api_client_for, assert_error
 from tests.factories import TenantAuthorizationFactory
 from tests.sandbox_ids import CONTOSO_TENANT, FABRIKAM_MPN
+from tests.shared import API_AGREEMENT, lookup_rate
 
 pytestmark = pytest.mark.django_db
-AGREEMENT = {
-    "accepted": True,
-    "first_name": "Megan",
-    "last_name": "Bowen",
-    "email": "megan.bowen@contoso.com",
-    "phone": "+1 425 555 0199",
-}
+AGREEMENT = API_AGREEMENT
 
 
 @pytest.fixture(autouse=True)
 def two_lookups(settings):
     """A budget of 2 lookups a minute, in a cache of this process."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "2/min"},
-    }
+    lookup_rate(settings, "2/min")
     cache.clear()
     yield
     cache.clear()
