@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.PartnerCenterAnswersWithin",
 ]
 
 ROOT_URLCONF = "storefront.urls"
@@ -208,6 +209,8 @@ PARTNER_CENTER_CLIENT_ID = env.str("PARTNER_CENTER_CLIENT_ID", default="sandbox-
 PARTNER_CENTER_CLIENT_SECRET = env.str("PARTNER_CENTER_CLIENT_SECRET", default="")
 PARTNER_CENTER_REFRESH_TOKEN = env.str("PARTNER_CENTER_REFRESH_TOKEN", default="")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+# All of one web request's calls to Microsoft together (csp/middleware.py), below gunicorn's 30 s.
+PARTNER_CENTER_PAGE_SECONDS = 20.0
 PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX = env.str(
     "PARTNER_CENTER_WEBHOOK_CERTIFICATE_URL_PREFIX",
     default="https://3psostorageacct.blob.core.windows.net/cert/",

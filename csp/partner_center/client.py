@@ -468,6 +468,22 @@ def one_attempt_per_call() -> Iterator[None]:
         _one_attempt.reset(token)
 
 
+MIN_ATTEMPT_SECONDS = 0.5
+_deadline: ContextVar[float | None] = ContextVar("partner_center_deadline", default=None)
+
+
+@contextmanager
+def answer_within(seconds: float) -> Iterator[None]:
+    """Inside it, all Partner Center calls together get `seconds` (one page: a buyer waiting, and the web server's
+    own time limit): each attempt waits at most what is left, and a call made once it is spent fails at once as
+    Microsoft not answering."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
 class CallerRetryAdapter(HTTPAdapter):
     """Mounted on the session: `retry_policy` for someone waiting, no retry inside `one_attempt_per_call`."""
 
@@ -620,6 +636,7 @@ class PartnerCenterClient:
             headers = self._headers(resource, request_id, correlation_id, extra_headers, body is not None)
             if not partner_center:
                 headers.pop("MS-Contract-Version")
+            timeout = self._timeout_left(operation, request_id, correlation_id)
             self._count(method, url)
             started = time.monotonic()
             try:
@@ -629,7 +646,7 @@ class PartnerCenterClient:
                     params=params,
                     json=body,
                     headers=headers,
-                    timeout=self.config.timeout,
+                    timeout=timeout,
                     allow_redirects=False,
                 )
             except (
@@ -666,6 +683,20 @@ class PartnerCenterClient:
                 refreshed_token = True
                 continue
             raise self._error_from_response(response, operation)
+
+    def _timeout_left(self, operation: str, request_id: str, correlation_id: str) -> float:
+        """The configured timeout, or less inside `answer_within`; nothing is sent once that time is spent."""
+        deadline = _deadline.get()
+        if deadline is None:
+            return self.config.timeout
+        left = deadline - time.monotonic()
+        if left < MIN_ATTEMPT_SECONDS:
+            raise TransientPartnerCenterError(
+                f"Microsoft did not answer in the time a page waits, before {operation}",
+                request_id=request_id,
+                correlation_id=correlation_id,
+            )
+        return min(self.config.timeout, left)
 
     def _error_from_response(self, response: requests.Response, operation: str) -> PartnerCenterError:
         """Map an unwanted answer to a typed error, reading Microsoft's error bodies without trusting them."""

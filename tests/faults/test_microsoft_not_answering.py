@@ -1,9 +1,11 @@
 """While Microsoft does not answer, the buyer's order page says so and support sees the retries; beat resumes an
 order no worker has advanced (its worker died), once, and leaves alone the orders a worker or a retry still holds."""
 
+import time
 from datetime import timedelta
 
 import pytest
+import requests
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +16,7 @@ from csp.partner_center.exceptions import TransientPartnerCenterError
 from csp.tasks import order_place, orders_resume_stalled
 from tests.checkout.conftest import submit_new_tenant_order
 from tests.faults.conftest import request_log
+from tests.sandbox_ids import FABRIKAM_MPN
 
 pytestmark = pytest.mark.django_db
 WAITING = "Microsoft is not answering; we keep trying and will email you."
@@ -140,6 +143,32 @@ def test_place_order_with_the_broker_down_keeps_the_order_and_beat_places_it(
     assert orders_resume_stalled() == 1
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
+
+
+def test_a_slow_microsoft_answers_the_page_within_its_time(client, owner, owner_draft, sandbox, settings):
+    """The page's calls together get PARTNER_CENTER_PAGE_SECONDS (csp/middleware.py): the buyer is told to try
+    again, with what they typed kept, long before the web server would kill the request."""
+    settings.PARTNER_CENTER_TIMEOUT = 10  # the worker's patience, not the 0.3 s of these fault tests
+    settings.PARTNER_CENTER_PAGE_SECONDS = 1
+    requests.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"latency_ms": 4000, "path_contains": "/v1/domains"},
+        timeout=10,
+    )
+    client.force_login(owner)
+
+    started = time.monotonic()
+    response = client.post(
+        reverse("checkout:service_details_check"),
+        {"domain_prefix": "slowco", "mpn_id": FABRIKAM_MPN},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert time.monotonic() - started < 3
+    text = response.content.decode()
+    assert "We could not reach Microsoft" in text and "nothing you entered has been lost" in text
+    owner_draft.refresh_from_db()
+    assert owner_draft.domain_prefix == "slowco"
 
 
 def test_the_default_stall_and_beat_interval_resume_within_two_minutes(settings):

@@ -14,7 +14,7 @@ from urllib3.util.retry import RequestHistory
 
 from csp.partner_center import PartnerCenterError
 from csp.partner_center.auth import token_provider_for
-from csp.partner_center.client import PartnerCenterClient, one_attempt_per_call, retry_policy
+from csp.partner_center.client import PartnerCenterClient, answer_within, one_attempt_per_call, retry_policy
 from csp.partner_center.exceptions import NotFound, PermanentPartnerCenterError, TransientPartnerCenterError
 from csp.partner_center.schemas import PartnerCenterConfig
 from csp.sandbox.server import SandboxServer
@@ -63,6 +63,31 @@ def test_every_call_sends_microsoft_headers(client, mocked):
     assert headers["MS-PartnerCenter-Application"] == "CSP Storefront tests"
     assert headers["MS-Contract-Version"] == "v1"
     assert "Content-Type" not in headers
+
+
+def test_once_a_pages_time_is_spent_nothing_is_sent(client, mocked):
+    with answer_within(0), pytest.raises(TransientPartnerCenterError, match="time a page waits"):
+        client.domain_exists("contoso.onmicrosoft.com")
+
+    assert len(mocked.calls) == 0
+
+
+def test_inside_a_page_each_attempt_waits_only_what_is_left(client, mocked, monkeypatch):
+    mocked.head(f"{API}/v1/domains/contoso.onmicrosoft.com", status=200)
+    timeouts = []
+    send = client._session.request
+
+    def spy(*args, **kwargs):
+        timeouts.append(kwargs["timeout"])
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(client._session, "request", spy)
+    with answer_within(5):
+        client.domain_exists("contoso.onmicrosoft.com")
+    client.domain_exists("contoso.onmicrosoft.com")  # outside a page: the configured timeout
+
+    assert 4 < timeouts[0] <= 5
+    assert timeouts[1] == client.config.timeout
 
 
 def test_graph_and_sign_in_discovery_get_no_partner_center_contract_version(client, mocked):
