@@ -77,6 +77,14 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs) -> None:
+        """A new password (changed, reset, or set by staff) also revokes the user's API tokens: whoever knew the
+        old one may have made them. Other sessions already end with Django's session hash."""
+        password_changed = self.pk is not None and self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
+
     @property
     def is_reseller(self) -> bool:
         return self.organization_id is not None and self.organization.kind == Organization.Kind.RESELLER

@@ -52,8 +52,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
-        return super().form_valid(form)
+        had_tokens = tokens.api_tokens_active(user=self.request.user).exists()
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            "Your password was changed."
+            + (
+                " Your API tokens were revoked with the old password: create new ones for your integrations."
+                if had_tokens
+                else ""
+            ),
+        )
+        return response
 
 
 def _email_key(group: str, request: HttpRequest) -> str:

@@ -127,3 +127,48 @@ def test_tokens_of_the_previous_system_keep_working_hashed(owner):
         assert cursor.fetchone()[0] == 0
     assert _with_token(old_key).get("/api/v1/products/").status_code == 200
     assert old_key not in str(list(ApiToken.objects.values()))
+
+
+def test_a_new_password_revokes_the_api_tokens_and_says_so(client, owner, teammate):
+    secret = _issue(api_client_for(None), owner.email).json()["token"]
+    kept = _issue(api_client_for(None), teammate.email).json()["token"]
+    client.force_login(owner)
+
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "A new Passw0rd 2026",
+            "new_password2": "A new Passw0rd 2026",
+        },
+        follow=True,
+    )
+
+    assert "Your API tokens were revoked with the old password" in response.content.decode()
+    assert_error(_with_token(secret).get("/api/v1/products/"), 401, "not_authenticated")
+    assert _with_token(kept).get("/api/v1/products/").status_code == 200  # another user's tokens stay
+
+
+def test_a_password_reset_or_staff_setting_one_revokes_them_too_and_other_saves_do_not(owner):
+    secret = _issue(api_client_for(None), owner.email).json()["token"]
+    owner.first_name = "Renamed"
+    owner.save()
+    assert _with_token(secret).get("/api/v1/products/").status_code == 200
+    owner.set_password("Reset by email 2026!")  # what the reset confirmation and admin's password form do
+    owner.save()
+    assert not ApiToken.objects.filter(user=owner).exists()
+
+
+def test_running_create_reseller_again_with_the_same_password_keeps_the_tokens(owner):
+    from django.core.management import call_command
+
+    secret = _issue(api_client_for(None), owner.email).json()["token"]
+    organization = owner.organization
+    call_command(
+        "create_reseller",
+        name=organization.company_name,
+        mpn_id=organization.mpn_id,
+        email=owner.email,
+        password=PASSWORD,
+    )
+    assert _with_token(secret).get("/api/v1/products/").status_code == 200

@@ -101,7 +101,8 @@ def organization_user_upsert(
             validate_password(password, user)
         except ValidationError as exc:
             raise CommandError("The password is too weak: " + " ".join(exc.messages)) from exc
-        user.set_password(password)
+        if not user.has_usable_password() or not user.check_password(password):
+            user.set_password(password)  # only a new password (it revokes the user's API tokens)
         user.is_active = True
         user.save()
     return AccountResult(organization=organization, user=user, created=created)
