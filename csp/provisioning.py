@@ -19,10 +19,14 @@ from django.utils import timezone
 
 from billing.models import Order, billing_address_complete
 from billing.sealing import seal
-from csp import signals, trust
+from csp import connect, signals, trust
 from csp.connection import partner_center
 from csp.models import TenantHolding
-from csp.partner_center.exceptions import PermanentPartnerCenterError, TransientPartnerCenterError
+from csp.partner_center.exceptions import (
+    PartnerCenterNotConnected,
+    PermanentPartnerCenterError,
+    TransientPartnerCenterError,
+)
 from csp.partner_center.schemas import (
     Address,
     AgreementContact,
@@ -404,6 +408,8 @@ def order_provision(*, order_id: int) -> Order:
         order.refresh_from_db()
         transaction.on_commit(lambda: _order_finished(order.pk))
         return order
+    if not connect.partner_center_connected():
+        return _order_waits_for_connection(order)
     try:
         if order.tenant == Order.Tenant.NEW and not order.customer_tenant_id:
             _create_customer(order)
@@ -413,6 +419,8 @@ def order_provision(*, order_id: int) -> Order:
             _cart_and_checkout(order)
         elif awaiting_fulfilment(order):
             _follow_fulfilment(order)
+    except PartnerCenterNotConnected:
+        return _order_waits_for_connection(order)
     except PermanentPartnerCenterError as error:
         if (error.status is not None and 200 <= error.status < 300) or str(error.code) in IN_PROGRESS_CODES:
             # Microsoft acted but its answer was unreadable, or it is still working on an earlier attempt:
@@ -429,6 +437,18 @@ def order_provision(*, order_id: int) -> Order:
     order.refresh_from_db()
     if order.is_finished:
         transaction.on_commit(lambda: _order_finished(order.pk))
+    return order
+
+
+def _order_waits_for_connection(order: Order) -> Order:
+    """Live mode lost its App+User sign-in (staff are emailed): the order keeps what the buyer paid for and waits,
+    without spending its retries; beat's resume pass tries it again once an admin has connected."""
+    order_retry_scheduled(
+        order_id=order.pk,
+        error=PartnerCenterNotConnected(connect.ORDERING_PAUSED_MESSAGE),
+        delay_seconds=settings.ORDER_STALL_SECONDS,
+    )
+    order.refresh_from_db()
     return order
 
 

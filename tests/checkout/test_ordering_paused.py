@@ -1,10 +1,18 @@
 """Live mode without a Partner Center connection: buyers are told ordering is paused, and nothing changes."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from csp import connect
+from billing.models import Order
+from csp import connect, provisioning
 from csp.connection import partner_center, reset_clients
+from csp.partner_center.exceptions import PartnerCenterNotConnected
+from csp.tasks import order_place, orders_resume_stalled
+from tests.checkout.conftest import submit_new_tenant_order
+from tests.faults.conftest import request_log
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +56,54 @@ def test_the_htmx_check_answers_the_pause_in_place(client, owner, owner_draft, l
 
     assert answer.status_code == 200
     assert connect.ORDERING_PAUSED_MESSAGE in answer.content.decode()
+
+
+def _waiting_for_the_connection(order) -> bool:
+    order.refresh_from_db()
+    return (
+        order.status in (Order.Status.SUBMITTED, Order.Status.PROVISIONING)
+        and order.waiting_on_microsoft
+        and connect.ORDERING_PAUSED_MESSAGE in order.last_error
+    )
+
+
+def test_an_order_placed_before_the_connection_broke_waits_and_is_placed_once_reconnected(
+    client,
+    owner,
+    owner_draft,
+    sandbox,
+    settings,
+    monkeypatch,
+    eager_worker,
+    django_capture_on_commit_callbacks,
+):
+    order, _ = submit_new_tenant_order(client, owner, "pausedco", django_capture_on_commit_callbacks)
+    monkeypatch.setattr(connect, "partner_center_connected", lambda: False)
+
+    order_place.delay(order.pk)
+
+    assert _waiting_for_the_connection(order)
+    assert not [r for r in request_log(sandbox) if "/v1/customers" in r["target"]]  # Microsoft was not asked
+    monkeypatch.undo()  # an admin connected again
+    settings.ORDER_STALL_SECONDS = 60
+    Order.objects.filter(pk=order.pk).update(
+        updated_at=timezone.now() - timedelta(hours=1), next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    assert orders_resume_stalled() == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+
+
+def test_an_order_whose_sign_in_is_refused_midway_waits_instead_of_failing(
+    client, owner, owner_draft, sandbox, monkeypatch, eager_worker, django_capture_on_commit_callbacks
+):
+    order, _ = submit_new_tenant_order(client, owner, "refusedco", django_capture_on_commit_callbacks)
+
+    def refused(order):
+        raise PartnerCenterNotConnected("AADSTS700082: the refresh token has expired", error="invalid_grant")
+
+    monkeypatch.setattr(provisioning, "_create_customer", refused)
+    order_place.delay(order.pk)
+
+    assert _waiting_for_the_connection(order)
+    assert order.failure_reason == ""
