@@ -7,6 +7,8 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from billing.models import Order
+from storefront.catalog.models import Product
+from storefront.checkout.models import CheckoutDraft
 from tests.browser.conftest import PASSWORD
 from tests.factories import ResellerMpnIdFactory
 from tests.sandbox_ids import ADATUM_MPN, CONTOSO_TENANT, FABRIKAM_MPN, OUTSIDE_MPN, WOODGROVE_TENANT
@@ -279,9 +281,37 @@ def test_domain_checks_beyond_the_lookup_budget_wait_and_keep_what_was_typed(
     prefix.fill("freethree3")
     expect(status).to_contain_text("You have checked many domain prefixes and MPN IDs in a short time")
     expect(status).to_contain_text("What you typed is kept.")
-    shot("lookup-budget-spent")
+    shot("h-lookup-budget-spent")
     expect(prefix).to_have_value("freethree3")
     expect(checkout_button(page)).to_be_disabled()
     # Going back to the prefix already checked asks nothing new: it is answered at once.
     prefix.fill("freetwo2")
     expect(status).to_contain_text("freetwo2.onmicrosoft.com is available.")
+
+
+def test_a_product_withdrawn_from_the_cart_is_named_and_removed_by_the_buyer(
+    page, shot, live_storefront, reseller_login
+):
+    sign_in(page, live_storefront.url, reseller_login.email)
+    page.get_by_role("button", name="Add to cart").nth(0).click()
+    expect(page.get_by_role("heading", name="Cart")).to_be_visible()
+    page.goto(f"{live_storefront.url}/")
+    page.get_by_role("button", name="Add to cart").nth(1).click()
+    expect(page.locator("table.lines tbody tr")).to_have_count(2)
+    withdrawn = Product.objects.get(
+        pk=min(int(pk) for pk in CheckoutDraft.objects.get(user=reseller_login).lines)
+    )
+    withdrawn.is_active = False
+    withdrawn.save()  # as a distributor admin does in admin
+
+    page.reload()
+
+    gone = page.get_by_role("region", name="No longer sold")
+    expect(gone).to_contain_text(f"{withdrawn.name} (product {withdrawn.pk}) is no longer sold")
+    expect(page.locator("table.lines tbody tr")).to_have_count(1)
+    shot("c-cart-withdrawn-product")
+    gone.get_by_role("button", name=re.compile("^Remove")).click()
+    expect(page.get_by_role("region", name="No longer sold")).to_have_count(0)
+    expect(page.locator("table.lines tbody tr")).to_have_count(1)
+    page.get_by_role("button", name="Proceed to checkout").click()
+    expect(page.get_by_role("heading", name="Customer")).to_be_visible()
