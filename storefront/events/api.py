@@ -225,6 +225,25 @@ class EventEndpointTestView(OrganizationMixin, APIView):
         return Response(EventDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+class EventEndpointRotateSecretView(OrganizationMixin, APIView):
+    @extend_schema(
+        operation_id="event_endpoints_rotate_secret",
+        parameters=[ENDPOINT_ID],
+        tags=TAG,
+        summary="Rotate the signing secret: the new `secret` is answered this once",
+        description=(
+            "For 24 hours every delivery carries two signatures in `webhook-signature`, space-separated: one with "
+            "the new secret and one with the old, so your system can switch without refusing a delivery."
+        ),
+        request=None,
+        responses={200: EventEndpointCreatedSerializer, **errors(*AUTHENTICATED, 404)},
+    )
+    def post(self, request, endpoint_id: int):
+        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint.secret = services.event_endpoint_secret_rotate(endpoint=endpoint)
+        return Response(EventEndpointCreatedSerializer(endpoint).data)
+
+
 class EventEndpointDeliveriesView(OrganizationMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_deliveries_list",

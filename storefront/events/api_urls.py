@@ -15,6 +15,11 @@ urlpatterns = [
         name="endpoint-test",
     ),
     path(
+        "event-endpoints/<api_id:endpoint_id>/rotate-secret/",
+        api.EventEndpointRotateSecretView.as_view(),
+        name="endpoint-rotate-secret",
+    ),
+    path(
         "event-endpoints/<api_id:endpoint_id>/deliveries/",
         api.EventEndpointDeliveriesView.as_view(),
         name="endpoint-deliveries",

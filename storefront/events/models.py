@@ -32,6 +32,9 @@ class EventEndpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     event_types = models.JSONField(default=list)
     secret_sealed = models.TextField(editable=False)
+    # After a rotation the old secret still signs (beside the new one) until `previous_secret_until`.
+    previous_secret_sealed = models.TextField(blank=True, default="", editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField("active", default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

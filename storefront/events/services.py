@@ -47,6 +47,7 @@ BACKOFF = (
 # A claimed delivery is not picked again for this long, so a worker killed mid-send is retried, not lost.
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_ENDPOINTS_PER_ORGANIZATION = 20
+SECRET_OVERLAP = timedelta(hours=24)
 USER_AGENT = "CSP-Storefront-Webhooks/1.0"
 Status = EventDelivery.Status
 
@@ -69,12 +70,40 @@ def _secret_new() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def endpoint_secret(endpoint: EventEndpoint) -> str:
-    """The endpoint's signing secret, unsealed (for the signer and the sandbox's demo receiver only)."""
+def _unsealed(sealed: str) -> str:
     try:
-        return _fernet().decrypt(endpoint.secret_sealed.encode()).decode()
+        return _fernet().decrypt(sealed.encode()).decode()
     except InvalidToken:
         return ""
+
+
+def endpoint_secret(endpoint: EventEndpoint) -> str:
+    """The endpoint's signing secret, unsealed (for the signer and the sandbox's demo receiver only)."""
+    return _unsealed(endpoint.secret_sealed)
+
+
+def endpoint_signing_secrets(endpoint: EventEndpoint) -> list[str]:
+    """What deliveries are signed with now: the current secret, and the previous one while its overlap lasts."""
+    secrets_now = [endpoint_secret(endpoint)]
+    if endpoint.previous_secret_until and endpoint.previous_secret_until > timezone.now():
+        secrets_now.append(_unsealed(endpoint.previous_secret_sealed))
+    return [secret for secret in secrets_now if secret]
+
+
+def event_endpoint_secret_rotate(*, endpoint: EventEndpoint) -> str:
+    """A new signing secret, answered this once. For SECRET_OVERLAP every delivery carries a signature with the
+    old secret too (Standard Webhooks' space-separated signatures), so the receiving system can switch to the new
+    one without refusing a delivery. A second rotation within the overlap retires the oldest at once."""
+    secret = _secret_new()
+    now = timezone.now()
+    EventEndpoint.objects.filter(pk=endpoint.pk).update(
+        previous_secret_sealed=endpoint.secret_sealed,
+        previous_secret_until=now + SECRET_OVERLAP,
+        secret_sealed=_fernet().encrypt(secret.encode()).decode(),
+        updated_at=now,
+    )
+    endpoint.refresh_from_db()
+    return secret
 
 
 # Endpoints ---------------------------------------------------------------------------------------------------
@@ -243,8 +272,9 @@ def _claim(delivery_id: int, now: datetime) -> bool:
     )
 
 
-def _signed_request(delivery: EventDelivery, secret: str) -> tuple[bytes, dict[str, str]]:
-    """The Standard Webhooks headers: webhook-id, webhook-timestamp, and `v1,<HMAC-SHA256 of id.timestamp.body>`."""
+def _signed_request(delivery: EventDelivery, secrets_now: list[str]) -> tuple[bytes, dict[str, str]]:
+    """The Standard Webhooks headers: webhook-id, webhook-timestamp, and `v1,<HMAC-SHA256 of id.timestamp.body>`
+    for each signing secret, space-separated (two during a rotation's overlap)."""
     body = json.dumps(delivery.event.payload, separators=(",", ":"), sort_keys=True)
     sent_at = datetime.fromtimestamp(int(time.time()), tz=UTC)
     message_id = delivery.event.message_id
@@ -253,7 +283,9 @@ def _signed_request(delivery: EventDelivery, secret: str) -> tuple[bytes, dict[s
         "User-Agent": USER_AGENT,
         "webhook-id": message_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, sent_at, body),
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(message_id, sent_at, body) for secret in secrets_now
+        ),
     }
     return body.encode(), headers
 
@@ -275,7 +307,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
     if not endpoint.is_active:
         error = "The endpoint is disabled: not delivered."
     else:
-        body, headers = _signed_request(delivery, endpoint_secret(endpoint))
+        body, headers = _signed_request(delivery, endpoint_signing_secrets(endpoint))
         try:
             answer = network.post(endpoint.url, body=body, headers=headers)
         except (network.DestinationRefused, network.DeliveryFailed) as refusal:

@@ -95,6 +95,18 @@ def endpoint_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 
 @login_required
+def endpoint_secret_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """Asks first; on the confirmed POST the new secret is shown on this response only."""
+    endpoint = selectors.event_endpoint_get(
+        organization_id=_organization_id(request), endpoint_id=endpoint_id
+    )
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "events/rotate_secret.html", {"endpoint": endpoint})
+    secret = services.event_endpoint_secret_rotate(endpoint=endpoint)
+    return render(request, "events/created.html", {"endpoint": endpoint, "secret": secret, "rotated": True})
+
+
+@login_required
 def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     """Asks first (the delivery log goes too); deletes on the confirmed POST."""
     endpoint = selectors.event_endpoint_get(

@@ -31,6 +31,7 @@ OPERATIONS = {
     ("/api/v1/event-endpoints/{endpoint_id}/", "patch"),
     ("/api/v1/event-endpoints/{endpoint_id}/", "delete"),
     ("/api/v1/event-endpoints/{endpoint_id}/test/", "post"),
+    ("/api/v1/event-endpoints/{endpoint_id}/rotate-secret/", "post"),
     ("/api/v1/event-endpoints/{endpoint_id}/deliveries/", "get"),
     ("/api/v1/event-deliveries/{delivery_id}/redeliver/", "post"),
 }
