@@ -43,7 +43,11 @@ from csp.models import (
     TenantAuthorization,
 )
 from csp.partner_center.client import GLOBAL_ADMINISTRATOR_ROLE_ID
-from csp.partner_center.exceptions import PartnerCenterError, TransientPartnerCenterError
+from csp.partner_center.exceptions import (
+    PartnerCenterError,
+    PartnerCenterNotConnected,
+    TransientPartnerCenterError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +232,8 @@ def _failed(gdap_request: GdapRequest, error: PartnerCenterError, now: datetime,
     """A transient error waits for the next check (with back-off); a permanent one is recorded for staff."""
     logger.warning("GDAP request %s: Microsoft answered %s", gdap_request.pk, error)
     changes: dict[str, object] = {"last_error": str(error)[:2000], "last_checked_at": now}
-    if isinstance(error, TransientPartnerCenterError):
+    if isinstance(error, TransientPartnerCenterError | PartnerCenterNotConnected):
+        # Not connected: the distributor's sign-in is refused, not the request (staff are emailed to connect again)
         changes.update(_next_check(gdap_request, now))
     else:
         changes.update(permanent)

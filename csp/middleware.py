@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from csp.partner_center.client import answer_within
+from csp.partner_center.deadline import answer_within
 
 
 class PartnerCenterAnswersWithin:

@@ -336,6 +336,22 @@ def _follow_fulfilment(order: Order) -> None:
     _settle(order, progress, orders)
 
 
+def _fulfilment_check_later(order: Order, error: PermanentPartnerCenterError) -> None:
+    """An accepted order Microsoft would not let us read (403, 404): kept as accepted, the error kept for support,
+    and checked again later with the same back-off as a pending one."""
+    order.refresh_from_db()
+    checks = int(order.progress.get("fulfilment_checks", 0)) + 1
+    delay = min(FULFILMENT_FIRST_CHECK_SECONDS * 2**checks, FULFILMENT_MAX_INTERVAL_SECONDS)
+    now = timezone.now()
+    progress = dict(
+        order.progress,
+        fulfilment_checks=checks,
+        fulfilment_next_check=(now + timedelta(seconds=delay)).isoformat(timespec="microseconds"),
+    )
+    reference = f" (MS-RequestId {error.request_id})" if error.request_id else ""
+    _save_progress(order, progress, last_error=f"{now:%Y-%m-%d %H:%M:%S} UTC: {error}{reference}"[:2000])
+
+
 def awaiting_fulfilment(order: Order) -> bool:
     return order.status == Order.Status.PROVISIONING and bool(order.progress.get("checked_out"))
 
@@ -428,6 +444,11 @@ def order_provision(*, order_id: int) -> Order:
             raise TransientPartnerCenterError(
                 error.message, status=error.status, code=error.code, request_id=error.request_id
             ) from error
+        if order.progress.get("checked_out"):
+            # Microsoft placed this order (and bills it): a refusal to read it back is not a refused order.
+            logger.warning("Order %s: Microsoft refused a fulfilment check: %s", order.number, error)
+            _fulfilment_check_later(order, error)
+            return order
         logger.warning("Order %s refused by Partner Center: %s", order.number, error)
         _save_progress(
             order, dict(order.progress), status=Order.Status.FAILED, failure_reason=_failure_reason(error)

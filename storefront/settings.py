@@ -155,7 +155,21 @@ if REDIS_URL:
     # A task a killed worker had taken (acks_late) goes back to the queue after this many seconds; it must exceed
     # the longest task (CELERY_TASK_TIME_LIMIT), or a slow task would be handed to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        "socket_connect_timeout": 2,
+    }
+    # Work is queued inside web requests (Place order, the API's POST /orders/, the webhook receiver), which keep
+    # it for beat's resume pass or polling when queueing fails: with Redis down they must fail within seconds, not
+    # wait for the result store's 20 reconnections (about 19 s) or a connect that never answers.
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
     }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import msal
 import requests
 
+from .deadline import attempt_timeout
 from .exceptions import PartnerCenterAuthError, PartnerCenterNotConnected, TransientPartnerCenterError
 from .schemas import PartnerCenterConfig
 
@@ -112,18 +113,41 @@ class InMemoryTokenCacheStore:
         self.saves += 1
 
 
+class PageBoundHttpClient:
+    """msal's HTTP client, as msal builds its own (one retry), except that each attempt waits at most the
+    configured timeout or, inside a page, what is left of its time (`deadline.answer_within`)."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(max_retries=1)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs["timeout"] = attempt_timeout(self._timeout)
+        return self._session.post(url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        kwargs["timeout"] = attempt_timeout(self._timeout)
+        return self._session.get(url, **kwargs)
+
+    def close(self) -> None:
+        self._session.close()
+
+
 def _confidential_client(
     config: PartnerCenterConfig, authority: str, **options: Any
 ) -> msal.ConfidentialClientApplication:
     """msal's app for the distributor's registration at one authority (its tenant, or `organizations`); instance
     discovery only against Microsoft's public sign-in host."""
     host = (urlsplit(config.login_url).hostname or "").lower()
+    options.setdefault("http_client", PageBoundHttpClient(config.timeout))
     try:
         return msal.ConfidentialClientApplication(
             config.client_id,
             client_credential=config.client_secret,
             authority=f"{config.login_url}/{authority}",
-            timeout=config.timeout,
             instance_discovery=host == PUBLIC_LOGIN_HOST,
             **options,
         )
@@ -448,7 +472,9 @@ class SandboxTokenProvider:
     def _post(self, form: dict[str, str], resource: str) -> dict[str, Any]:
         data = {"client_id": self._config.client_id, "client_secret": self._config.client_secret, **form}
         try:
-            response = self._session.post(self._token_url(), data=data, timeout=self._config.timeout)
+            response = self._session.post(
+                self._token_url(), data=data, timeout=attempt_timeout(self._config.timeout)
+            )
         except requests.RequestException as exc:
             raise TransientPartnerCenterError(f"sandbox sign-in unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code == 429:
@@ -604,7 +630,7 @@ class SandboxTenantSignIn:
             "scope": "openid profile",
         }
         try:
-            answer = self._session.post(url, data=form, timeout=self._config.timeout)
+            answer = self._session.post(url, data=form, timeout=attempt_timeout(self._config.timeout))
             payload = answer.json()
         except requests.RequestException as exc:
             raise TransientPartnerCenterError(f"sandbox sign-in unreachable: {type(exc).__name__}") from exc

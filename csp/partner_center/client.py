@@ -31,6 +31,8 @@ from urllib3.util.retry import Retry
 from common.ids import GUID
 
 from .auth import TokenCacheStore, TokenProvider, token_provider_for
+from .deadline import MIN_ATTEMPT_SECONDS, attempt_timeout
+from .deadline import deadline as page_deadline
 from .exceptions import (
     NotFound,
     PartnerCenterError,
@@ -415,6 +417,15 @@ class MicrosoftRetry(Retry):
                 )
                 raise MaxRetryError(kwargs.get("_pool"), url or "", reason)
             retry.waited += delay
+        until = page_deadline()
+        if (
+            until is not None
+            and time.monotonic() + retry._delay(kwargs.get("response")) + MIN_ATTEMPT_SECONDS > until
+        ):
+            # Inside a page, no retry whose wait would leave no time for its attempt.
+            raise MaxRetryError(
+                kwargs.get("_pool"), url or "", kwargs.get("error") or ResponseError("page time spent")
+            )
         if self.on_retry is not None:
             self.on_retry(method or "", url or "")
         return retry
@@ -466,22 +477,6 @@ def one_attempt_per_call() -> Iterator[None]:
         yield
     finally:
         _one_attempt.reset(token)
-
-
-MIN_ATTEMPT_SECONDS = 0.5
-_deadline: ContextVar[float | None] = ContextVar("partner_center_deadline", default=None)
-
-
-@contextmanager
-def answer_within(seconds: float) -> Iterator[None]:
-    """Inside it, all Partner Center calls together get `seconds` (one page: a buyer waiting, and the web server's
-    own time limit): each attempt waits at most what is left, and a call made once it is spent fails at once as
-    Microsoft not answering."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
 
 
 class CallerRetryAdapter(HTTPAdapter):
@@ -646,7 +641,7 @@ class PartnerCenterClient:
                     params=params,
                     json=body,
                     headers=headers,
-                    timeout=timeout,
+                    timeout=attempt_timeout(timeout),  # urllib3's retries: each only what is left
                     allow_redirects=False,
                 )
             except (
@@ -686,7 +681,7 @@ class PartnerCenterClient:
 
     def _timeout_left(self, operation: str, request_id: str, correlation_id: str) -> float:
         """The configured timeout, or less inside `answer_within`; nothing is sent once that time is spent."""
-        deadline = _deadline.get()
+        deadline = page_deadline()
         if deadline is None:
             return self.config.timeout
         left = deadline - time.monotonic()

@@ -425,17 +425,30 @@ def authorization_email(request: HttpRequest, authorization_id: int) -> HttpResp
     return render(request, "checkout/_regions_email.html", {"sent": sent})
 
 
+def _resent_place_order_lands_on_its_order(view):
+    """A resent Place order (a double submit, or the answer lost) shows the order it placed, before anything else
+    is asked: even while ordering is paused, which would tell the buyer to try again (and order twice)."""
+
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method == "POST" and not _draft(request).lines:
+            placed = services.checkout_recently_placed(user=request.user)
+            if placed is not None:
+                messages.info(request, f"Order {placed.number} was already placed; here it is.")
+                return redirect("orders:detail", order_id=placed.pk)
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
 @_buyer_required
+@_resent_place_order_lands_on_its_order
 @_microsoft_required
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest) -> HttpResponse:
     """Review: lines, totals, tenant, partner of record, Microsoft Customer Agreement and Place order."""
     draft = _draft(request)
-    if request.method == "POST" and not draft.lines:
-        placed = services.checkout_recently_placed(user=request.user)
-        if placed is not None:
-            messages.info(request, f"Order {placed.number} was already placed; here it is.")
-            return redirect("orders:detail", order_id=placed.pk)
     if response := _guard(request, draft, "review"):
         return response
     contact = draft.end_customer if draft.organization.is_reseller else draft.organization

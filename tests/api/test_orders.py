@@ -130,6 +130,26 @@ def test_a_resent_order_still_answers_after_its_product_is_withdrawn(owner_api, 
     assert Order.objects.count() == 1
 
 
+def test_a_resent_order_still_answers_while_ordering_is_paused(
+    owner_api, contoso, product, sandbox, monkeypatch
+):
+    """The Partner Center connection broke after the order was placed: a resend (the client lost the answer)
+    gets that order (200), not 503 "ordering is paused", so the client never concludes it was not placed; a new
+    key is still refused while paused."""
+    from csp import connect
+
+    body = order_body(product, contoso, domain_prefix="fabrikamnew42")
+    first = place(owner_api, body)
+    assert first.status_code == 201, first.content
+    monkeypatch.setattr(connect, "partner_center_connected", lambda: False)
+
+    again = place(owner_api, body)
+
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert_error(place(owner_api, body, key="order-key-2"), 503, "partner_center_unavailable")
+    assert Order.objects.count() == 1
+
+
 def test_a_teammate_reusing_the_key_gets_the_organisations_order(
     owner_api, teammate, contoso, product, sandbox
 ):

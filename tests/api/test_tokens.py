@@ -172,3 +172,23 @@ def test_running_create_reseller_again_with_the_same_password_keeps_the_tokens(o
         password=PASSWORD,
     )
     assert _with_token(secret).get("/api/v1/products/").status_code == 200
+
+
+def test_signing_in_and_a_password_hash_upgrade_keep_the_tokens(client, owner, settings):
+    """Every sign-in writes last_login, and Django re-hashes an old-style hash on a correct password: neither is a
+    new password, so neither may revoke the user's integrations."""
+    from django.contrib.auth.hashers import make_password
+
+    secret = _issue(api_client_for(None), owner.email).json()["token"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    type(owner).objects.filter(pk=owner.pk).update(password=make_password(PASSWORD, hasher="md5"))
+
+    response = client.post("/accounts/login/", {"username": owner.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.password.startswith("pbkdf2_sha256$") and owner.last_login is not None  # upgraded, signed in
+    assert _with_token(secret).get("/api/v1/products/").status_code == 200

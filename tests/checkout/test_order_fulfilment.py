@@ -2,7 +2,7 @@
 creates and says "completed" only when Microsoft does, following pending orders in the background."""
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -187,3 +187,29 @@ def test_orders_due_later_never_crowd_out_a_due_one(sandbox):
     assert provisioning.orders_follow_fulfilment_pass(limit=1) == 1
     due.refresh_from_db()
     assert due.status == Order.Status.COMPLETED  # no Microsoft order left pending: completed
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_refusal_while_following_never_fails_an_order_microsoft_accepted(
+    client, owner, owner_draft, sandbox, django_capture_on_commit_callbacks, status
+):
+    """Microsoft placed the order (and bills it): a 403 or 404 on reading it back (a permission hiccup, a read
+    before Microsoft's own copy caught up) is not "Microsoft refused the order", which tells the buyer nothing
+    was placed. The order stays accepted, support sees the error, and it is followed again later."""
+    requests.post(f"{sandbox.url}/_sandbox/config", json={"order_completion_seconds": 0.2}, timeout=10)
+    order = _place(client, owner, f"refusedfollow{status}", django_capture_on_commit_callbacks)
+    refusal = {"fail": {"count": 1, "status": status}, "path_contains": "/orders/"}
+    requests.post(f"{sandbox.url}/_sandbox/faults", json=refusal, timeout=10).raise_for_status()
+    _make_due(order)
+
+    assert provisioning.orders_follow_fulfilment_pass() == 1
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROVISIONING and not order.failure_reason
+    assert str(status) in order.last_error
+    assert datetime.fromisoformat(order.progress["fulfilment_next_check"]) > timezone.now()
+    time.sleep(0.25)
+    _make_due(order)
+    provisioning.orders_follow_fulfilment_pass()
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED

@@ -107,3 +107,40 @@ def test_an_order_whose_sign_in_is_refused_midway_waits_instead_of_failing(
 
     assert _waiting_for_the_connection(order)
     assert order.failure_reason == ""
+
+
+def test_the_buyers_order_page_says_it_waits_for_our_connection_not_for_microsoft(
+    client, owner, owner_draft, sandbox, settings, eager_worker, django_capture_on_commit_callbacks
+):
+    """ "Microsoft is not answering" was wrong while it is our connection that is paused: the buyer is told their
+    order is kept and placed once we have reconnected."""
+    order, _ = submit_new_tenant_order(client, owner, "pausedpage", django_capture_on_commit_callbacks)
+    settings.PARTNER_CENTER_MODE = "live"  # and nobody connected
+    settings.PARTNER_CENTER_REFRESH_TOKEN = ""
+    reset_clients()
+    order_place.delay(order.pk)
+    reset_clients()
+
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+
+    assert "Microsoft is not answering" not in page
+    assert "Ordering with Microsoft is paused while we reconnect" in page
+    assert "your order is kept" in page
+
+
+def test_a_resent_place_order_lands_on_its_order_while_ordering_is_paused(
+    client, owner, owner_draft, sandbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The buyer pressed Place order, the answer was lost, the connection broke: pressing it again shows the order
+    placed, not "Ordering is paused ... try again later" (which says it was not placed)."""
+    from tests.checkout.conftest import AGREEMENT
+
+    order, _ = submit_new_tenant_order(client, owner, "resentpaused", django_capture_on_commit_callbacks)
+    monkeypatch.setattr(connect, "partner_center_connected", lambda: False)
+
+    again = client.post(reverse("checkout:review"), AGREEMENT)
+
+    assert again.status_code == 302
+    assert again["Location"] == reverse("orders:detail", args=[order.pk])
+    assert Order.objects.count() == 1
+    assert client.get(reverse("checkout:review")).status_code == 503  # a new order is still paused

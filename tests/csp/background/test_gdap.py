@@ -435,3 +435,38 @@ def test_an_active_request_without_a_security_group_is_an_error_and_nothing_is_s
     followed = gdap.gdap_access_assignment_follow(gdap_request_id=gdap_request.pk)
     assert followed.access_assignment_status == "error" and "No security group" in followed.last_error
     assert graph_calls(sandbox) == []
+
+
+def test_a_broken_partner_center_connection_keeps_the_request_waiting_not_failed(
+    sandbox, staff_user, reseller, verified_contoso, helpdesk, monkeypatch
+):
+    """Live mode's App+User sign-in refused (PartnerCenterNotConnected is a permanent error of sign-in, not of
+    the request): staff are emailed to connect again, and the request goes through once they have."""
+    from csp.connection import partner_center
+    from csp.partner_center.exceptions import PartnerCenterNotConnected
+
+    gdap_request = create(staff_user, reseller, helpdesk)
+    tokens = partner_center().token_provider
+
+    def refused(resource):
+        raise PartnerCenterNotConnected(
+            "The Partner Center connection no longer works", error="invalid_grant"
+        )
+
+    monkeypatch.setattr(tokens, "token", refused)
+    waiting = gdap.gdap_request_submit(gdap_request_id=gdap_request.pk)
+    assert waiting.status == GdapRequest.Status.REQUESTED
+    assert waiting.next_check_at is not None and "connection" in waiting.last_error
+    monkeypatch.undo()  # an admin connected again
+
+    assert gdap.gdap_requests_follow(now=timezone.now() + timedelta(hours=1)) == 1
+    gdap_request.refresh_from_db()
+    assert gdap_request.status == GdapRequest.Status.APPROVAL_PENDING
+    approve(sandbox, gdap_request.relationship_id)
+    GdapRequest.objects.filter(pk=gdap_request.pk).update(status=GdapRequest.Status.ACTIVE)
+    monkeypatch.setattr(tokens, "token", refused)
+    waiting = gdap.gdap_access_assignment_follow(gdap_request_id=gdap_request.pk)
+    assert waiting.access_assignment_status != "error" and waiting.next_check_at is not None
+    monkeypatch.undo()
+    assigned = gdap.gdap_access_assignment_follow(gdap_request_id=gdap_request.pk)
+    assert assigned.access_assignment_status in ("pending", "active")

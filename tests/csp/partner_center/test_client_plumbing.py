@@ -5,6 +5,7 @@ recorder and the session; against documented answers and, over real HTTP, the sa
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import pytest
@@ -14,7 +15,8 @@ from urllib3.util.retry import RequestHistory
 
 from csp.partner_center import PartnerCenterError
 from csp.partner_center.auth import token_provider_for
-from csp.partner_center.client import PartnerCenterClient, answer_within, one_attempt_per_call, retry_policy
+from csp.partner_center.client import PartnerCenterClient, one_attempt_per_call, retry_policy
+from csp.partner_center.deadline import answer_within
 from csp.partner_center.exceptions import NotFound, PermanentPartnerCenterError, TransientPartnerCenterError
 from csp.partner_center.schemas import PartnerCenterConfig
 from csp.sandbox.server import SandboxServer
@@ -86,7 +88,7 @@ def test_inside_a_page_each_attempt_waits_only_what_is_left(client, mocked, monk
         client.domain_exists("contoso.onmicrosoft.com")
     client.domain_exists("contoso.onmicrosoft.com")  # outside a page: the configured timeout
 
-    assert 4 < timeouts[0] <= 5
+    assert 4 < timeouts[0].read_timeout <= 5
     assert timeouts[1] == client.config.timeout
 
 
@@ -690,3 +692,52 @@ def test_inside_one_attempt_per_call_a_fault_reaches_the_task_after_exactly_one_
         return
     assert live.domain_exists("contoso.com") is True
     assert len(logged_requests(url, "/v1/domains/")) == 3  # outside it: the fault, then its retry
+
+
+def test_inside_a_page_urllib3s_retries_also_get_only_what_is_left(
+    url: str, live: PartnerCenterClient, sleeps: Sleeps
+) -> None:
+    """A slow 503 answered just inside the page's time used to be retried with the first attempt's whole timeout,
+    twice more: a page held three times its limit. Each retry now waits only what is left, and none is sent once
+    the time is spent."""
+    live.token_provider.token("partner_center")
+    faults(url, latency_ms=700, fail={"count": 5})
+
+    started = time.monotonic()
+    with answer_within(1.0), pytest.raises(TransientPartnerCenterError):
+        live.indirect_resellers()
+
+    assert time.monotonic() - started < 1.4
+    assert len(logged_requests(url, "/v1/relationships")) <= 2
+
+
+def test_inside_a_page_signing_in_gets_only_what_is_left(url: str, sleeps: Sleeps) -> None:
+    """The token is fetched before the call's own time is counted: a slow sign-in held the page for the whole
+    configured timeout."""
+    slow = make_client(url, sleeps, timeout=5.0, max_retries=0, backoff=0.01)
+    faults(url, latency_ms=3000, path_contains="/oauth2/")
+
+    started = time.monotonic()
+    with answer_within(1.0), pytest.raises(TransientPartnerCenterError):
+        slow.indirect_resellers()
+
+    assert time.monotonic() - started < 1.6
+
+
+def test_msal_s_own_calls_get_only_what_is_left_of_a_page(monkeypatch) -> None:
+    """Live sign-in (msal: token refresh, authority discovery, the tenant administrator's sign-in) used msal's
+    own session with the whole configured timeout, outside the page's time."""
+    from csp.partner_center.auth import PageBoundHttpClient
+
+    http = PageBoundHttpClient(30.0)
+    seen = []
+    monkeypatch.setattr(http._session, "post", lambda url, **kwargs: seen.append(kwargs["timeout"]))
+    monkeypatch.setattr(http._session, "get", lambda url, **kwargs: seen.append(kwargs["timeout"]))
+
+    http.post("https://login.example/token", timeout=30)
+    with answer_within(2):
+        http.get("https://login.example/.well-known/openid-configuration", timeout=30)
+    with answer_within(0), pytest.raises(requests.Timeout):
+        http.post("https://login.example/token")
+
+    assert seen[0] == 30.0 and seen[1].read_timeout <= 2
