@@ -593,6 +593,15 @@ def _new_tenant_lookup_spend(request, organization, key: str) -> None:
 
 
 class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
+    def microsoft_required(self, request) -> bool:
+        """A resend of an order already placed (its Idempotency-Key) asks Microsoft nothing: it gets its order
+        even while ordering is paused, so the client never concludes it was not placed."""
+        key = request.headers.get("Idempotency-Key", "")
+        return not (
+            key
+            and checkout_services.order_placed_with_key(organization=self.organization, idempotency_key=key)
+        )
+
     @extend_schema(
         operation_id="orders_create",
         tags=["orders"],
@@ -643,15 +652,6 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
             ),
         },
     )
-    def microsoft_required(self, request) -> bool:
-        """A resend of an order already placed (its Idempotency-Key) asks Microsoft nothing: it gets its order
-        even while ordering is paused, so the client never concludes it was not placed."""
-        key = request.headers.get("Idempotency-Key", "")
-        return not (
-            key
-            and checkout_services.order_placed_with_key(organization=self.organization, idempotency_key=key)
-        )
-
     def post(self, request):
         key = _idempotency_key(request)
         data = _valid(s.OrderInputSerializer, request.data)
