@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView as BaseAPIView
 
 from billing import selectors as billing_selectors
-from common.errors import InvalidInput
+from common.errors import InvalidInput, StorefrontError
 from csp import authorizations, connect, domains, gdap, trust
 from csp import selectors as csp_selectors
 from storefront.accounts.tokens import api_token_create, api_token_revoke, api_tokens_active
@@ -596,10 +596,12 @@ class OrderCreateView(MicrosoftRequiredMixin, OrganizationMixin, APIView):
     def microsoft_required(self, request) -> bool:
         """A resend of an order already placed (its Idempotency-Key) asks Microsoft nothing: it gets its order
         even while ordering is paused, so the client never concludes it was not placed."""
-        key = request.headers.get("Idempotency-Key", "")
-        return not (
-            key
-            and checkout_services.order_placed_with_key(organization=self.organization, idempotency_key=key)
+        try:
+            key = _idempotency_key(request)
+        except StorefrontError:
+            return True  # no usable key: `post` says what is wrong with it
+        return not checkout_services.order_placed_with_key(
+            organization=self.organization, idempotency_key=key
         )
 
     @extend_schema(

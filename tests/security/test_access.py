@@ -113,10 +113,12 @@ ACCESS: dict[str, Access] = {
     "events:test": Access(method="POST", own=True),
     "events:toggle": Access(method="POST", own=True),
     "events:delete": Access(method="POST", own=True),  # without confirm: the confirmation page
+    "events:rotate-secret": Access(method="POST", own=True),  # without confirm: the confirmation page
     "events:redeliver": Access(method="POST", own=True),
     "events_api:endpoints": Access(anonymous=API_ANON, everyone=frozenset({200})),
     "events_api:endpoint": Access(anonymous=API_ANON, own=True),
     "events_api:endpoint-test": Access(method="POST", anonymous=API_ANON, own=True),
+    "events_api:endpoint-rotate-secret": Access(method="POST", anonymous=API_ANON, own=True),
     "events_api:endpoint-deliveries": Access(anonymous=API_ANON, own=True),
     "events_api:delivery-redeliver": Access(method="POST", anonymous=API_ANON, own=True),
 }
