@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from csp import domains, signals, trust
-from csp.calls import microsoft_call, permanent, unavailable
+from csp.calls import microsoft_call, unavailable
 from csp.connection import partner_center, tenant_sign_in
 from csp.domains import DomainCheck, domain_prefix_check
 from csp.errors import NoTenantForDomain, PartnerCenterUnavailable
@@ -31,7 +31,6 @@ from csp.models import (
 from csp.mpn_ids import MpnCheck, mpn_id_require
 from csp.partner_center.exceptions import (
     PartnerCenterAuthError,
-    PartnerCenterError,
     TransientPartnerCenterError,
 )
 
@@ -531,14 +530,12 @@ def tenant_sign_in_start(*, authorization_id: int, redirect_uri: str) -> dict:
     """Where the tenant's administrator signs in with Microsoft to prove the tenant (flow kept by the caller)."""
     authorization = TenantAuthorization.objects.get(pk=authorization_id)
     _refuse_closed(authorization)
-    try:
-        return tenant_sign_in().start(
-            redirect_uri=redirect_uri, login_hint=f"admin@{authorization.initial_domain}"
-        )
-    except TransientPartnerCenterError as error:
-        raise unavailable("start the sign-in", error) from error
-    except PartnerCenterError as error:
-        raise permanent("start the sign-in", error) from error
+    return microsoft_call(
+        "start the sign-in",
+        tenant_sign_in().start,
+        redirect_uri=redirect_uri,
+        login_hint=f"admin@{authorization.initial_domain}",
+    )
 
 
 def tenant_sign_in_finish(

@@ -631,7 +631,7 @@ class PartnerCenterClient:
             headers = self._headers(resource, request_id, correlation_id, extra_headers, body is not None)
             if not partner_center:
                 headers.pop("MS-Contract-Version")
-            timeout = self._timeout_left(operation, request_id, correlation_id)
+            self._page_time_require(operation, request_id, correlation_id)
             self._count(method, url)
             started = time.monotonic()
             try:
@@ -641,7 +641,7 @@ class PartnerCenterClient:
                     params=params,
                     json=body,
                     headers=headers,
-                    timeout=attempt_timeout(timeout),  # urllib3's retries: each only what is left
+                    timeout=attempt_timeout(self.config.timeout),  # urllib3's retries: each only what is left
                     allow_redirects=False,
                 )
             except (
@@ -679,19 +679,16 @@ class PartnerCenterClient:
                 continue
             raise self._error_from_response(response, operation)
 
-    def _timeout_left(self, operation: str, request_id: str, correlation_id: str) -> float:
-        """The configured timeout, or less inside `answer_within`; nothing is sent once that time is spent."""
-        deadline = page_deadline()
-        if deadline is None:
-            return self.config.timeout
-        left = deadline - time.monotonic()
-        if left < MIN_ATTEMPT_SECONDS:
+    def _page_time_require(self, operation: str, request_id: str, correlation_id: str) -> None:
+        """Inside `answer_within`, nothing is sent once the page's time is spent (`attempt_timeout` bounds each
+        attempt by what is left)."""
+        until = page_deadline()
+        if until is not None and until - time.monotonic() < MIN_ATTEMPT_SECONDS:
             raise TransientPartnerCenterError(
                 f"Microsoft did not answer in the time a page waits, before {operation}",
                 request_id=request_id,
                 correlation_id=correlation_id,
             )
-        return min(self.config.timeout, left)
 
     def _error_from_response(self, response: requests.Response, operation: str) -> PartnerCenterError:
         """Map an unwanted answer to a typed error, reading Microsoft's error bodies without trusting them."""

@@ -363,15 +363,7 @@ def price_list_apply(
             Product.objects.bulk_create(added, batch_size=BATCH)
             Product.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=BATCH)
             history.extend(
-                OfferPrice(
-                    product=product,
-                    price_list=run,
-                    price=product.price,
-                    erp_price=product.erp_price,
-                    effective_start=product.effective_start,
-                    effective_end=product.effective_end,
-                )
-                for product in added
+                _price_row(product, run, parsed.offers[_key(product)], is_future=False) for product in added
             )
             gone = [p.pk for key, p in existing.items() if p.is_active and key not in parsed.offers]
             run.retired = Product.objects.filter(pk__in=gone).update(is_active=False, retired_at=now)

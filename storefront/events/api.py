@@ -113,6 +113,12 @@ DELIVERY_ID = id_parameter("delivery_id", "An event delivery id.")
 TAG = ["event-notifications"]
 
 
+class EndpointMixin(OrganizationMixin):
+    def endpoint_own(self, endpoint_id: int) -> EventEndpoint:
+        """One of the caller's organisation's endpoints; another organisation's id is not found (404)."""
+        return selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+
+
 class EventEndpointListCreateView(OrganizationMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_list",
@@ -161,7 +167,7 @@ class EventEndpointListCreateView(OrganizationMixin, APIView):
         )
 
 
-class EventEndpointDetailView(OrganizationMixin, APIView):
+class EventEndpointDetailView(EndpointMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_retrieve",
         parameters=[ENDPOINT_ID],
@@ -170,7 +176,7 @@ class EventEndpointDetailView(OrganizationMixin, APIView):
         responses={200: EventEndpointSerializer, **errors(*AUTHENTICATED, 404)},
     )
     def get(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         return Response(EventEndpointSerializer(endpoint).data)
 
     @extend_schema(
@@ -185,7 +191,7 @@ class EventEndpointDetailView(OrganizationMixin, APIView):
         },
     )
     def patch(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         data = _valid(EventEndpointInputSerializer, request.data, partial=True)
         endpoint = services.event_endpoint_update(
             endpoint=endpoint,
@@ -204,12 +210,12 @@ class EventEndpointDetailView(OrganizationMixin, APIView):
         responses={204: None, **errors(*AUTHENTICATED, 404)},
     )
     def delete(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         services.event_endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EventEndpointTestView(OrganizationMixin, APIView):
+class EventEndpointTestView(EndpointMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_test",
         parameters=[ENDPOINT_ID],
@@ -220,12 +226,12 @@ class EventEndpointTestView(OrganizationMixin, APIView):
         responses={202: EventDeliverySerializer, **errors(*AUTHENTICATED, 404)},
     )
     def post(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         delivery = services.event_endpoint_test(endpoint=endpoint)
         return Response(EventDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class EventEndpointRotateSecretView(OrganizationMixin, APIView):
+class EventEndpointRotateSecretView(EndpointMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_rotate_secret",
         parameters=[ENDPOINT_ID],
@@ -239,12 +245,12 @@ class EventEndpointRotateSecretView(OrganizationMixin, APIView):
         responses={200: EventEndpointCreatedSerializer, **errors(*AUTHENTICATED, 404)},
     )
     def post(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         endpoint.secret = services.event_endpoint_secret_rotate(endpoint=endpoint)
         return Response(EventEndpointCreatedSerializer(endpoint).data)
 
 
-class EventEndpointDeliveriesView(OrganizationMixin, APIView):
+class EventEndpointDeliveriesView(EndpointMixin, APIView):
     @extend_schema(
         operation_id="event_endpoints_deliveries_list",
         parameters=[ENDPOINT_ID],
@@ -253,7 +259,7 @@ class EventEndpointDeliveriesView(OrganizationMixin, APIView):
         responses={200: EventDeliverySerializer(many=True), **errors(*AUTHENTICATED, 404)},
     )
     def get(self, request, endpoint_id: int):
-        endpoint = selectors.event_endpoint_get(organization_id=self.organization.pk, endpoint_id=endpoint_id)
+        endpoint = self.endpoint_own(endpoint_id)
         deliveries = selectors.event_deliveries_for(endpoint=endpoint)
         return Response(EventDeliverySerializer(deliveries, many=True).data)
 

@@ -94,13 +94,18 @@ def endpoint_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return redirect("events:detail", endpoint.pk)
 
 
+def _confirmed(request: HttpRequest) -> bool:
+    """The confirmation page's POST (a bare POST, or a GET, shows that page first)."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
 @login_required
 def endpoint_secret_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     """Asks first; on the confirmed POST the new secret is shown on this response only."""
     endpoint = selectors.event_endpoint_get(
         organization_id=_organization_id(request), endpoint_id=endpoint_id
     )
-    if request.method != "POST" or request.POST.get("confirm") != "yes":
+    if not _confirmed(request):
         return render(request, "events/rotate_secret.html", {"endpoint": endpoint})
     secret = services.event_endpoint_secret_rotate(endpoint=endpoint)
     return render(request, "events/created.html", {"endpoint": endpoint, "secret": secret, "rotated": True})
@@ -112,7 +117,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = selectors.event_endpoint_get(
         organization_id=_organization_id(request), endpoint_id=endpoint_id
     )
-    if request.method != "POST" or request.POST.get("confirm") != "yes":
+    if not _confirmed(request):
         return render(request, "events/delete.html", {"endpoint": endpoint})
     services.event_endpoint_delete(endpoint=endpoint)
     messages.success(request, f"Endpoint {endpoint.url} deleted.")
